@@ -1,0 +1,27 @@
+#include "dataplane/counters.h"
+
+namespace sensor::dp {
+
+const std::array<CounterInfo, kCounterCount>& CounterTable() {
+  static constexpr std::array<CounterInfo, kCounterCount> kTable = {{
+      {"rx_packets", "Packets handed to this lcore"},
+      {"rx_bytes", "Bytes of those packets, as captured"},
+      {"decoded_packets", "Packets decoded down to an IPv4 or IPv6 header"},
+      {"ipv4_packets", "Decoded IPv4 packets"},
+      {"ipv6_packets", "Decoded IPv6 packets"},
+      {"fragments", "IP fragments (first and later ones)"},
+      {"flows_created", "Flow table entries created"},
+      {"flows_ended", "Flows ended by TCP FIN/RST, idle timeout or shutdown"},
+      {"flows_evicted", "Flows evicted early because their bucket was full"},
+      {"flow_table_full", "Packets not tracked because no flow entry could be made"},
+      {"address_matches", "Flow directions whose addresses matched an indicator"},
+      {"alerts_queued", "Alert records handed to the control thread"},
+      {"alert_ring_full", "Alert records that found the record ring full (retried next packet)"},
+      {"flow_records_queued", "Flow records handed to the control thread"},
+      {"flow_record_ring_full", "Flow records dropped because the record ring was full"},
+      {"snapshot_switches", "Times this lcore picked up a new indicator snapshot"},
+  }};
+  return kTable;
+}
+
+}  // namespace sensor::dp

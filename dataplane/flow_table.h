@@ -1,0 +1,182 @@
+// Per-worker flow table: bidirectional flows keyed by addresses, ports, protocol and
+// VLAN ids, with bounded memory.
+//
+// Owned by one worker lcore and never shared, so it takes no locks. All memory is
+// allocated by the constructor; Lookup, Sweep and Flush never allocate. Buckets of
+// kBucketSlots entries with a 32-bit signature per slot: a full bucket evicts its least
+// recently used flow, so inserting always succeeds and every eviction is reported.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dataplane/decode/packet.h"
+#include "dataplane/records.h"
+
+namespace sensor::dp {
+
+// Both directions of a flow map to the same key: the endpoint that sorts lower is `a`.
+struct FlowKey {
+  IpAddress a;
+  IpAddress b;
+  uint16_t port_a = 0;
+  uint16_t port_b = 0;
+  uint16_t vlan_outer = 0;
+  uint16_t vlan_inner = 0;
+  uint8_t protocol = 0;
+  uint8_t reserved[7] = {};
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+static_assert(sizeof(FlowKey) == 48);
+
+// Builds the key of `info`'s flow; sets `a_is_src` when the packet travels from a to b.
+FlowKey MakeFlowKey(const PacketInfo& info, bool& a_is_src);
+uint32_t HashFlowKey(const FlowKey& key);
+
+enum class FlowState : uint8_t { kActive = 0, kClosing, kClosed };
+
+struct Flow {
+  FlowKey key;
+  uint64_t id = 0;
+  uint64_t first_ns = 0;
+  uint64_t last_ns = 0;
+  uint64_t first_alert_ns = 0;  // 0 while the flow has no alert.
+  uint64_t snapshot_version = 0;  // Snapshot that matched_directions refers to.
+  uint64_t bytes[2] = {};   // [0] initiator to responder, [1] the reverse.
+  uint32_t packets[2] = {};
+  uint8_t tcp_flags[2] = {};
+  uint8_t fin_seen = 0;            // Bit per direction.
+  uint8_t matched_directions = 0;  // Bit per direction already checked against indicators.
+  bool initiator_is_a = true;
+  FlowState state = FlowState::kActive;
+  bool interim_sent = false;
+  uint8_t vlan_count = 0;
+};
+
+struct FlowTableConfig {
+  uint32_t capacity = 1 << 16;        // Rounded up to a power of two.
+  uint64_t idle_timeout_ns = 60'000'000'000;
+  uint64_t closed_timeout_ns = 5'000'000'000;   // Kept after FIN/RST for late packets.
+  uint64_t alert_delay_ns = 10'000'000'000;     // Interim record for flows with alerts.
+};
+
+class FlowTable {
+ public:
+  static constexpr int kBucketSlots = 8;
+
+  // `on_end(const Flow&, FlowEndReason)` is called for every flow that leaves the table.
+  explicit FlowTable(const FlowTableConfig& config, uint64_t id_base);
+
+  // Finds the flow of `key` or creates it at time `now_ns`. `created` tells which.
+  // May end (evict) another flow through `on_end` first.
+  template <typename OnEnd>
+  Flow* FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns, bool& created,
+                     OnEnd&& on_end);
+
+  // Ends flows idle past their timeout in the next `bucket_count` buckets, in turn, and
+  // reports flows whose first alert is older than the alert delay through `on_interim`.
+  template <typename OnEnd, typename OnInterim>
+  void Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end, OnInterim&& on_interim);
+
+  // Ends every flow (shutdown or end of capture).
+  template <typename OnEnd>
+  void Flush(OnEnd&& on_end);
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return bucket_count_ * kBucketSlots; }
+  const FlowTableConfig& config() const { return config_; }
+
+ private:
+  struct alignas(32) Bucket {
+    uint32_t signatures[kBucketSlots];  // 0 marks a free slot.
+  };
+  static uint32_t Signature(uint32_t hash) { return hash | 1; }
+  Flow& slot(uint32_t bucket, int index) { return flows_[bucket * kBucketSlots + index]; }
+  bool Expired(const Flow& flow, uint64_t now_ns) const;
+
+  FlowTableConfig config_;
+  uint32_t bucket_count_ = 0;
+  uint32_t bucket_mask_ = 0;
+  std::unique_ptr<Bucket[]> buckets_;
+  std::unique_ptr<Flow[]> flows_;
+  size_t size_ = 0;
+  uint32_t sweep_cursor_ = 0;
+  uint64_t next_id_ = 0;
+};
+
+template <typename OnEnd>
+Flow* FlowTable::FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns,
+                              bool& created, OnEnd&& on_end) {
+  const uint32_t bucket = hash & bucket_mask_;
+  const uint32_t signature = Signature(hash);
+  uint32_t* signatures = buckets_[bucket].signatures;
+  int free_index = -1;
+  for (int i = 0; i < kBucketSlots; ++i) {
+    if (signatures[i] == signature && slot(bucket, i).key == key) {
+      created = false;
+      return &slot(bucket, i);
+    }
+    if (signatures[i] == 0 && free_index < 0) free_index = i;
+  }
+
+  if (free_index < 0) [[unlikely]] {
+    // Evict the least recently seen flow of the bucket.
+    free_index = 0;
+    for (int i = 1; i < kBucketSlots; ++i) {
+      if (slot(bucket, i).last_ns < slot(bucket, free_index).last_ns) free_index = i;
+    }
+    on_end(slot(bucket, free_index), FlowEndReason::kLackOfResources);
+    --size_;
+  }
+
+  Flow& flow = slot(bucket, free_index);
+  flow = Flow{};
+  flow.key = key;
+  flow.id = next_id_++;
+  flow.first_ns = now_ns;
+  flow.last_ns = now_ns;
+  signatures[free_index] = signature;
+  ++size_;
+  created = true;
+  return &flow;
+}
+
+template <typename OnEnd, typename OnInterim>
+void FlowTable::Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end,
+                      OnInterim&& on_interim) {
+  for (uint32_t n = 0; n < bucket_count && n < bucket_count_; ++n) {
+    const uint32_t bucket = sweep_cursor_;
+    sweep_cursor_ = (sweep_cursor_ + 1) & bucket_mask_;
+    uint32_t* signatures = buckets_[bucket].signatures;
+    for (int i = 0; i < kBucketSlots; ++i) {
+      if (signatures[i] == 0) continue;
+      Flow& flow = slot(bucket, i);
+      if (Expired(flow, now_ns)) {
+        on_end(flow, flow.state == FlowState::kClosed ? FlowEndReason::kEndOfFlow
+                                                      : FlowEndReason::kIdleTimeout);
+        signatures[i] = 0;
+        --size_;
+      } else if (flow.first_alert_ns != 0 && !flow.interim_sent &&
+                 now_ns - flow.first_alert_ns >= config_.alert_delay_ns) {
+        if (on_interim(flow)) flow.interim_sent = true;
+      }
+    }
+  }
+}
+
+template <typename OnEnd>
+void FlowTable::Flush(OnEnd&& on_end) {
+  for (uint32_t bucket = 0; bucket < bucket_count_; ++bucket) {
+    uint32_t* signatures = buckets_[bucket].signatures;
+    for (int i = 0; i < kBucketSlots; ++i) {
+      if (signatures[i] == 0) continue;
+      on_end(slot(bucket, i), FlowEndReason::kForcedEnd);
+      signatures[i] = 0;
+    }
+  }
+  size_ = 0;
+}
+
+}  // namespace sensor::dp

@@ -1,0 +1,77 @@
+// Records that workers hand to the control thread over one ring per worker: an alert
+// record when a flow direction first matches an indicator, and a flow record when a flow
+// ends (or, for flows with alerts, when the alert delay has passed). Both kinds share
+// one ring so that the control thread always sees a flow's alerts before its end.
+//
+// Plain data copied by value into rte_ring element slots; sizes are multiples of 4 bytes
+// as rte_ring_enqueue_elem requires.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/decode/packet.h"
+
+namespace sensor::dp {
+
+// The tuple of one direction of a flow, as a packet of that direction carries it.
+struct FlowTuple {
+  IpAddress src;
+  IpAddress dst;
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint16_t vlan_outer = 0;
+  uint16_t vlan_inner = 0;
+  uint8_t protocol = 0;
+  uint8_t vlan_count = 0;
+  uint8_t ip_version = 0;
+  uint8_t reserved = 0;
+};
+
+struct AlertRecord {
+  uint64_t flow_id = 0;
+  uint64_t snapshot_version = 0;
+  uint64_t packet_time_ns = 0;  // Time of the packet that matched.
+  uint64_t flow_start_ns = 0;   // Time of the flow's first packet.
+  FlowTuple tuple;              // Direction of the packet that matched.
+  uint32_t indicator = 0;       // Index into the snapshot's indicator table.
+  uint8_t matched_side = 0;     // kSideSource or kSideDestination of `tuple`.
+  uint8_t reserved[3] = {};
+};
+
+enum class FlowEndReason : uint8_t {
+  kIdleTimeout = 1,  // Values follow IPFIX flowEndReason (RFC 5102).
+  kActiveTimeout = 2,
+  kEndOfFlow = 3,
+  kForcedEnd = 4,
+  kLackOfResources = 5,
+};
+
+struct FlowRecord {
+  uint64_t flow_id = 0;
+  uint64_t first_ns = 0;
+  uint64_t last_ns = 0;
+  uint64_t bytes[2] = {};  // [0] initiator to responder, [1] the reverse.
+  uint32_t packets[2] = {};
+  FlowTuple tuple;  // Oriented from the initiator (the sender of the first packet seen).
+  uint8_t tcp_flags[2] = {};
+  FlowEndReason reason = FlowEndReason::kIdleTimeout;
+  uint8_t has_alerts = 0;
+  bool final = true;  // False for an interim record sent while the flow goes on.
+  uint8_t reserved[3] = {};
+};
+
+enum class RecordKind : uint32_t { kAlert = 1, kFlow = 2 };
+
+struct WorkerRecord {
+  RecordKind kind = RecordKind::kAlert;
+  uint32_t reserved = 0;
+  union {
+    AlertRecord alert;
+    FlowRecord flow;
+  };
+  WorkerRecord() : alert() {}
+};
+
+static_assert(sizeof(WorkerRecord) % 4 == 0);
+
+}  // namespace sensor::dp

@@ -1,0 +1,26 @@
+// The immutable matching state that workers read: one generation of compiled indicators.
+//
+// Built on the control thread, published by an atomic pointer store and freed only after
+// every worker has reported a quiescent state, so workers read it without locks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/match/ip_set.h"
+
+namespace sensor::ctl {
+struct IndicatorTable;
+}
+
+namespace sensor::dp {
+
+struct Snapshot {
+  uint64_t version = 0;
+  IpSet addresses;
+  // Context of every indicator, by the index that rules carry. Only the control thread
+  // reads it; it is shared so alerts can be resolved while a newer snapshot is live.
+  std::shared_ptr<const ctl::IndicatorTable> indicators;
+};
+
+}  // namespace sensor::dp

@@ -1,0 +1,244 @@
+#include "dataplane/worker.h"
+
+#include <sched.h>
+
+#include <span>
+
+#include <rte_cycles.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dataplane/decode/decoder.h"
+
+namespace sensor::dp {
+namespace {
+
+constexpr uint16_t kBurstSize = 32;
+// Buckets of the flow table checked for timeouts after each burst: enough to pass over a
+// 64k-flow table about every 2k bursts, cheap enough to stay below a cache miss per packet.
+constexpr uint32_t kSweepBucketsPerBurst = 4;
+
+FlowTuple OrientedTuple(const Flow& flow, bool from_initiator) {
+  const bool src_is_a = flow.initiator_is_a == from_initiator;
+  FlowTuple tuple;
+  tuple.src = src_is_a ? flow.key.a : flow.key.b;
+  tuple.dst = src_is_a ? flow.key.b : flow.key.a;
+  tuple.src_port = src_is_a ? flow.key.port_a : flow.key.port_b;
+  tuple.dst_port = src_is_a ? flow.key.port_b : flow.key.port_a;
+  tuple.vlan_outer = flow.key.vlan_outer;
+  tuple.vlan_inner = flow.key.vlan_inner;
+  tuple.vlan_count = flow.vlan_count;
+  tuple.protocol = flow.key.protocol;
+  tuple.ip_version = flow.key.a.IsV4() ? 4 : 6;
+  return tuple;
+}
+
+// Wall-clock nanoseconds from the TSC, for live traffic without hardware timestamps.
+struct TscClock {
+  uint64_t base_ns = 0;
+  uint64_t base_tsc = 0;
+  uint64_t hz = 1;
+  uint64_t Now() const {
+    const uint64_t delta = rte_rdtsc() - base_tsc;
+    return base_ns + static_cast<uint64_t>(static_cast<double>(delta) * 1e9 / hz);
+  }
+};
+
+}  // namespace
+
+Worker::Worker(const WorkerConfig& config)
+    : config_(config), flows_(config.flows, uint64_t{config.index} << 56) {}
+
+void Worker::Run() {
+  rte_rcu_qsbr_thread_register(config_.qsbr, config_.index);
+  rte_rcu_qsbr_thread_online(config_.qsbr, config_.index);
+
+  timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  TscClock clock{static_cast<uint64_t>(wall.tv_sec) * 1'000'000'000 + wall.tv_nsec,
+                 rte_rdtsc(), rte_get_tsc_hz()};
+
+  rte_mbuf* mbufs[kBurstSize];
+  uint64_t snapshot_version = 0;
+  uint32_t idle_polls = 0;
+  while (true) {
+    const uint16_t count = config_.input.Receive(mbufs, kBurstSize);
+    if (count == 0) {
+      rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
+      if (config_.input.Ended()) break;
+      if (config_.idle_polls_before_yield != 0 && ++idle_polls >= config_.idle_polls_before_yield) {
+        idle_polls = 0;
+        sched_yield();
+      }
+      continue;
+    }
+    idle_polls = 0;
+
+    // One acquire load per burst: the snapshot stays valid until the quiescent report.
+    const Snapshot* snapshot = config_.snapshot->load(std::memory_order_acquire);
+    if (snapshot->version != snapshot_version) {
+      snapshot_version = snapshot->version;
+      config_.counters->Add(Counter::kSnapshotSwitches, 1);
+    }
+    if (config_.input.timestamp_offset < 0) now_ns_ = clock.Now();
+    ProcessBurst(mbufs, count, *snapshot);
+    rte_pktmbuf_free_bulk(mbufs, count);
+
+    flows_.Sweep(
+        now_ns_, kSweepBucketsPerBurst,
+        [this](const Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
+        [this](const Flow& flow) {
+          return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false);
+        });
+    rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
+  }
+
+  config_.input.Release();
+  flows_.Flush([this](const Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); });
+  rte_rcu_qsbr_thread_offline(config_.qsbr, config_.index);
+  rte_rcu_qsbr_thread_unregister(config_.qsbr, config_.index);
+}
+
+void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count, const Snapshot& snapshot) {
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < count; ++i) {
+    if (i + 3 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 3], void*));
+    bytes += mbufs[i]->pkt_len;
+    ProcessPacket(mbufs[i], snapshot);
+  }
+  config_.counters->Add(Counter::kRxPackets, count);
+  config_.counters->Add(Counter::kRxBytes, bytes);
+  for (int status = 0; status < kDecodeStatusCount; ++status) {
+    if (burst_decode_[status] == 0) continue;
+    config_.counters->AddDecode(static_cast<DecodeStatus>(status), burst_decode_[status]);
+    burst_decode_[status] = 0;
+  }
+}
+
+void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
+  now_ns_ = config_.input.PacketTimeNs(mbuf, now_ns_);
+  // Headers are read from the first segment; a header that spills into a second segment
+  // is reported as truncated rather than copied.
+  const auto* data = rte_pktmbuf_mtod(mbuf, const std::byte*);
+  PacketInfo info;
+  const DecodeStatus status = DecodeEthernet(std::span(data, mbuf->data_len), info);
+  ++burst_decode_[static_cast<int>(status)];
+  if (status != DecodeStatus::kOk) return;
+
+  WorkerCounters& counters = *config_.counters;
+  counters.Add(Counter::kDecodedPackets, 1);
+  counters.Add(info.ip_version == 4 ? Counter::kIpv4Packets : Counter::kIpv6Packets, 1);
+  if (info.is_fragment) counters.Add(Counter::kFragments, 1);
+
+  bool a_is_src = true;
+  const FlowKey key = MakeFlowKey(info, a_is_src);
+  bool created = false;
+  Flow* flow = flows_.FindOrCreate(
+      key, HashFlowKey(key), now_ns_, created,
+      [this](const Flow& old, FlowEndReason reason) {
+        config_.counters->Add(Counter::kFlowsEvicted, 1);
+        EndFlow(old, reason);
+      });
+  if (created) {
+    flow->initiator_is_a = a_is_src;
+    flow->vlan_count = info.vlan_count;
+    counters.Add(Counter::kFlowsCreated, 1);
+  }
+
+  const int direction = a_is_src == flow->initiator_is_a ? 0 : 1;
+  const uint32_t ip_bytes = info.ip_length;
+  flow->packets[direction] += 1;
+  flow->bytes[direction] += ip_bytes;
+  flow->last_ns = std::max(flow->last_ns, now_ns_);
+  if (info.protocol == kIpProtoTcp && info.has_ports) {
+    flow->tcp_flags[direction] |= info.tcp_flags;
+    if (info.tcp_flags & kTcpRst) flow->state = FlowState::kClosed;
+    if (info.tcp_flags & kTcpFin) {
+      flow->fin_seen |= static_cast<uint8_t>(1 << direction);
+      flow->state = flow->fin_seen == 3 ? FlowState::kClosed : FlowState::kClosing;
+    }
+  }
+
+  if (flow->snapshot_version != snapshot.version) {
+    flow->snapshot_version = snapshot.version;
+    flow->matched_directions = 0;
+  }
+  const uint8_t direction_bit = static_cast<uint8_t>(1 << direction);
+  if ((flow->matched_directions & direction_bit) == 0 &&
+      MatchDirection(*flow, info, direction, snapshot)) {
+    flow->matched_directions |= direction_bit;
+  }
+}
+
+bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
+                            const Snapshot& snapshot) {
+  const uint64_t now_ns = now_ns_;
+  bool all_sent = true;
+  int matches = 0;
+  const bool from_initiator = direction == 0;
+  auto emit = [&](const AddressRule& rule, MatchSide side) {
+    ++matches;
+    WorkerRecord slot;
+    slot.kind = RecordKind::kAlert;
+    AlertRecord& record = slot.alert;
+    record.flow_id = flow.id;
+    record.snapshot_version = snapshot.version;
+    record.packet_time_ns = now_ns;
+    record.flow_start_ns = flow.first_ns;
+    record.tuple = OrientedTuple(flow, from_initiator);
+    record.indicator = rule.indicator;
+    record.matched_side = side;
+    if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+      config_.counters->Add(Counter::kAlertRingFull, 1);
+      all_sent = false;
+      return;
+    }
+    config_.counters->Add(Counter::kAlertsQueued, 1);
+    if (flow.first_alert_ns == 0) flow.first_alert_ns = now_ns;
+  };
+
+  const uint16_t src_port = info.has_ports ? info.src_port : 0;
+  const uint16_t dst_port = info.has_ports ? info.dst_port : 0;
+  snapshot.addresses.Match(info.src, kSideSource, src_port,
+                           [&](const AddressRule& rule) { emit(rule, kSideSource); });
+  snapshot.addresses.Match(info.dst, kSideDestination, dst_port,
+                           [&](const AddressRule& rule) { emit(rule, kSideDestination); });
+  if (matches > 0) config_.counters->Add(Counter::kAddressMatches, 1);
+  return all_sent;
+}
+
+void Worker::EndFlow(const Flow& flow, FlowEndReason reason) {
+  config_.counters->Add(Counter::kFlowsEnded, 1);
+  SendFlowRecord(flow, reason, /*final=*/true);
+}
+
+bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final) {
+  // Only flows with alerts need a record until flow export is configured.
+  if (flow.first_alert_ns == 0) return true;
+  WorkerRecord slot;
+  slot.kind = RecordKind::kFlow;
+  slot.flow = FlowRecord{};
+  FlowRecord& record = slot.flow;
+  record.flow_id = flow.id;
+  record.first_ns = flow.first_ns;
+  record.last_ns = flow.last_ns;
+  record.packets[0] = flow.packets[0];
+  record.packets[1] = flow.packets[1];
+  record.bytes[0] = flow.bytes[0];
+  record.bytes[1] = flow.bytes[1];
+  record.tcp_flags[0] = flow.tcp_flags[0];
+  record.tcp_flags[1] = flow.tcp_flags[1];
+  record.tuple = OrientedTuple(flow, /*from_initiator=*/true);
+  record.reason = reason;
+  record.has_alerts = 1;
+  record.final = final;
+  if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+    config_.counters->Add(Counter::kFlowRecordRingFull, 1);
+    return false;
+  }
+  config_.counters->Add(Counter::kFlowRecordsQueued, 1);
+  return true;
+}
+
+}  // namespace sensor::dp

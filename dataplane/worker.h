@@ -1,0 +1,62 @@
+// The worker burst loop: receive a burst, decode, track flows, match indicators, hand
+// alert and flow records to the control thread, report quiescence.
+//
+// One Worker per worker lcore; Run() executes on that lcore until its input ends or the
+// stop flag is raised. Per packet it never allocates, locks, logs or makes a system call.
+// Live mode and replay run this same code: only the input (NIC queue or ring fed by the
+// replay RX lcore) and the clock differ.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/rx_input.h"
+#include "dataplane/snapshot.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace sensor::dp {
+
+struct WorkerConfig {
+  uint32_t index = 0;  // Worker number, also its thread id in the RCU QSBR variable.
+  RxInput input;
+  // Alert and flow records to the control thread; elements are WorkerRecord. Single
+  // producer (this worker), single consumer (the control thread).
+  rte_ring* record_ring = nullptr;
+  const std::atomic<const Snapshot*>* snapshot = nullptr;
+  rte_rcu_qsbr* qsbr = nullptr;
+  WorkerCounters* counters = nullptr;
+  FlowTableConfig flows;
+  // Replay: yield the CPU after this many empty polls in a row, because replay may run
+  // more lcores than cores. 0 polls without pause, as live mode on isolated cores does.
+  uint32_t idle_polls_before_yield = 0;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerConfig& config);
+
+  // Runs the loop until the input ends; ends all flows before returning.
+  void Run();
+
+ private:
+  void ProcessBurst(struct rte_mbuf** mbufs, uint16_t count, const Snapshot& snapshot);
+  void ProcessPacket(struct rte_mbuf* mbuf, const Snapshot& snapshot);
+  // Matches one direction's addresses and queues an alert record per rule. Returns
+  // false if a record found the ring full, so the next packet retries.
+  bool MatchDirection(Flow& flow, const PacketInfo& info, int direction,
+                      const Snapshot& snapshot);
+  void EndFlow(const Flow& flow, FlowEndReason reason);
+  bool SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final);
+
+  WorkerConfig config_;
+  FlowTable flows_;
+  uint64_t now_ns_ = 0;  // Time of the newest packet seen; the flow table's clock.
+  std::array<uint64_t, kDecodeStatusCount> burst_decode_{};
+};
+
+}  // namespace sensor::dp

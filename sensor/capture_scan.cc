@@ -1,0 +1,41 @@
+#include "sensor/capture_scan.h"
+
+#include <pcap/pcap.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace sensor {
+
+absl::StatusOr<CaptureScan> ScanCapture(const std::string& path) {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pcap = pcap_open_offline_with_tstamp_precision(path.c_str(),
+                                                         PCAP_TSTAMP_PRECISION_NANO, error);
+  if (pcap == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", path, ": ", error));
+  }
+  CaptureScan scan;
+  scan.link_type = pcap_datalink(pcap);
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  while (true) {
+    const int result = pcap_next_ex(pcap, &header, &data);
+    if (result == 1) {
+      const uint64_t ns = static_cast<uint64_t>(header->ts.tv_sec) * 1'000'000'000 +
+                          static_cast<uint64_t>(header->ts.tv_usec);
+      if (scan.packets == 0) scan.first_ns = ns;
+      scan.last_ns = ns;
+      ++scan.packets;
+      scan.bytes += header->caplen;
+      continue;
+    }
+    if (result == PCAP_ERROR) {
+      scan.damaged = true;
+      scan.damage = pcap_geterr(pcap);
+    }
+    break;
+  }
+  pcap_close(pcap);
+  return scan;
+}
+
+}  // namespace sensor

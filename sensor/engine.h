@@ -1,0 +1,105 @@
+// The dataplane of one sensor process: mempool, port queues, per-worker rings and the
+// worker lcores, plus the control loop that drains worker records into the alert path.
+//
+// Live mode and replay build the same Engine; replay differs only in reading one
+// net_pcap queue (spread to workers by an RX lcore when there are several workers), in
+// taking time from the capture, and in ending at the end of the file.
+//
+// Created and run on the main lcore after EAL initialisation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ctrlplane/alert_pipeline.h"
+#include "ctrlplane/snapshot_publisher.h"
+#include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/rx_distributor.h"
+#include "dataplane/rx_input.h"
+#include "dataplane/worker.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace sensor {
+
+struct EngineOptions {
+  uint16_t port = 0;
+  uint32_t workers = 1;
+  bool replay = false;
+  uint64_t capture_packets = 0;  // Replay: readable packets found by the capture scan.
+  double speed = 0;              // Replay pacing; 0 is as fast as possible.
+  dp::FlowTableConfig flows;
+  uint32_t record_ring_size = 1 << 14;  // Alert and flow records per worker.
+  uint32_t packet_ring_size = 1 << 11;  // Replay: packets queued per worker.
+  uint16_t rx_descriptors = 1024;
+  const std::atomic<bool>* stop = nullptr;  // Live mode: raised by signals.
+};
+
+// Port counters read from the device after the run.
+struct PortStats {
+  uint64_t ipackets = 0;
+  uint64_t ibytes = 0;
+  uint64_t imissed = 0;
+  uint64_t ierrors = 0;
+  uint64_t rx_nombuf = 0;
+};
+
+struct EngineReport {
+  std::vector<const dp::WorkerCounters*> workers;
+  const dp::WorkerCounters* totals = nullptr;  // Sum over workers, built by Report().
+  PortStats port;
+  uint64_t replay_packets_taken = 0;
+  uint64_t replay_packets_discarded = 0;  // Read by the device after the last good one.
+  uint64_t distributor_packets = 0;
+  uint64_t distributor_ring_full_waits = 0;
+  uint64_t records_drained = 0;
+  uint64_t mbufs_in_use_at_exit = 0;
+  double run_seconds = 0;
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(const EngineOptions& options,
+                                                        ctl::SnapshotPublisher* publisher);
+  ~Engine();
+
+  // Launches the lcores and runs the control loop on the calling thread until the input
+  // ends (replay) or `stop` is raised (live). `on_tick` runs on each control-loop pass.
+  absl::Status Run(ctl::AlertPipeline& pipeline, const std::function<void()>& on_tick);
+
+  // Sums the counters and stops the port; call once, after Run().
+  EngineReport Report();
+
+ private:
+  explicit Engine(const EngineOptions& options) : options_(options) {}
+  absl::Status ConfigurePort(uint16_t rx_queues);
+  size_t DrainRecords(ctl::AlertPipeline& pipeline);
+  void StopPort();
+
+  EngineOptions options_;
+  ctl::SnapshotPublisher* publisher_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  bool port_started_ = false;
+  std::vector<rte_ring*> record_rings_;
+  std::vector<rte_ring*> packet_rings_;
+  std::vector<std::unique_ptr<dp::WorkerCounters>> counters_;
+  dp::WorkerCounters totals_;
+  std::vector<std::unique_ptr<dp::Worker>> workers_;
+  std::unique_ptr<dp::RxDistributor> distributor_;
+  dp::RxDistributorStats distributor_stats_;
+  dp::CaptureLimit limit_;
+  dp::Pacer pacer_;
+  std::atomic<bool> distributor_done_{false};
+  std::atomic<uint32_t> lcores_running_{0};
+  uint64_t records_drained_ = 0;
+  double run_seconds_ = 0;
+};
+
+}  // namespace sensor

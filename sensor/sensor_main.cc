@@ -1,0 +1,288 @@
+#include "sensor/sensor_main.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "ctrlplane/alert_document.h"
+#include "ctrlplane/alert_pipeline.h"
+#include "ctrlplane/indicator_compiler.h"
+#include "ctrlplane/log.h"
+#include "ctrlplane/misp/misp_loader.h"
+#include "ctrlplane/sinks/ndjson_sink.h"
+#include "ctrlplane/snapshot_publisher.h"
+#include "sensor/capture_scan.h"
+#include "sensor/engine.h"
+#include "sensor/stats_report.h"
+
+namespace sensor {
+namespace {
+
+// Raised by SIGINT and SIGTERM; lock-free, so setting it from a handler is safe.
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "sensor: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+// Prints the first few lines of a list of problems and how many more there were.
+void PrintProblems(const std::vector<std::string>& problems, std::string_view what) {
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < problems.size() && i < kShown; ++i) {
+    std::fprintf(stderr, "sensor: %s\n", problems[i].c_str());
+  }
+  if (problems.size() > kShown) {
+    std::fprintf(stderr, "sensor: ... and %zu more %.*s\n", problems.size() - kShown,
+                 static_cast<int>(what.size()), what.data());
+  }
+}
+
+// CPUs this process may run on, as an EAL cpuset such as "(0,1)".
+std::string AllowedCpuSet() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::string cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) absl::StrAppend(&cpus, cpus.empty() ? "" : ",", cpu);
+    }
+  }
+  return absl::StrCat("(", cpus.empty() ? "0" : cpus, ")");
+}
+
+std::vector<std::string> ReplayEalArguments(const SensorOptions& options) {
+  // One lcore for the control thread, one per worker, and an RX lcore that spreads the
+  // capture when there are several workers. They float over the allowed CPUs, so replay
+  // works with more lcores than cores.
+  const uint32_t lcores = 1 + options.workers + (options.workers > 1 ? 1 : 0);
+  return {
+      "sensor",
+      "--no-huge",
+      "--no-pci",
+      "-m",
+      absl::StrCat(options.memory_mb),
+      // A prefix of its own so that several replays (and tests) can run at once.
+      absl::StrCat("--file-prefix=sensor-replay-", getpid()),
+      absl::StrCat("--lcores=(0-", lcores - 1, ")@", AllowedCpuSet()),
+      absl::StrCat("--vdev=net_pcap0,rx_pcap=", options.pcap),
+      absl::StrCat("--log-level=", options.log_level == "debug" ? "notice" : "error"),
+  };
+}
+
+absl::Status InitEal(std::vector<std::string> arguments) {
+  std::vector<char*> argv;
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(argv.size() - 1), argv.data()) < 0) {
+    return absl::InternalError(
+        absl::StrCat("DPDK EAL initialisation failed: ", rte_strerror(rte_errno)));
+  }
+  return absl::OkStatus();
+}
+
+void CleanupEal() {
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::error_code ignored;
+  std::filesystem::remove_all(runtime_dir, ignored);
+}
+
+std::string AlertLine(const ctl::AlertSummary& alert) {
+  const dp::FlowTuple& tuple = alert.alert->tuple;
+  std::string flow_counts;
+  if (alert.flow != nullptr) {
+    flow_counts = absl::StrFormat(" flow=%dp/%dB", alert.flow->packets[0] + alert.flow->packets[1],
+                                  alert.flow->bytes[0] + alert.flow->bytes[1]);
+  }
+  return absl::StrFormat(
+      "ALERT %s %s %s:%d -> %s:%d %s %s (misp event %s \"%s\", tlp:%s)%s\n",
+      ctl::FormatTimestamp(alert.alert->packet_time_ns), ctl::TransportName(tuple.protocol),
+      ctl::FormatAddress(tuple.src), tuple.src_port, ctl::FormatAddress(tuple.dst),
+      tuple.dst_port, alert.attribute->type, alert.entry->matched_value,
+      alert.event->id.empty() ? alert.event->uuid : alert.event->id, alert.event->info,
+      ctl::TlpName(alert.entry->tlp), flow_counts);
+}
+
+int RunDataplane(const SensorOptions& options, bool replay) {
+  if (options.log_level == "error") ctl::SetLogLevel(ctl::LogLevel::kError);
+  if (options.log_level == "warn") ctl::SetLogLevel(ctl::LogLevel::kWarn);
+  if (options.log_level == "debug") ctl::SetLogLevel(ctl::LogLevel::kDebug);
+
+  ctl::CompileOptions compile_options;
+  const std::optional<ctl::Tlp> default_tlp = ctl::TlpFromName(options.default_tlp);
+  if (!default_tlp) {
+    PrintError(absl::StrCat("invalid --default-tlp '", options.default_tlp,
+                            "': use clear, green, amber, amber+strict or red"));
+    return kExitUsage;
+  }
+  compile_options.default_tlp = *default_tlp;
+  compile_options.include_non_ids = options.include_non_ids;
+  compile_options.min_prefix_v4 = options.min_prefix_v4;
+  compile_options.min_prefix_v6 = options.min_prefix_v6;
+
+  absl::StatusOr<misp::LoadResult> loaded = misp::LoadMispPath(options.misp);
+  if (!loaded.ok()) {
+    PrintError(loaded.status().message());
+    return kExitFailure;
+  }
+  ctl::CompileResult compiled = ctl::CompileIndicators(std::move(*loaded), compile_options, 1);
+  PrintProblems(compiled.stats.errors, "problems in the MISP input");
+  std::string by_type;
+  for (const auto& [type, count] : compiled.stats.loaded_by_type) {
+    absl::StrAppend(&by_type, " ", type, "=", count);
+  }
+  std::printf("indicators: %llu loaded from %llu events (%s ), %llu rejected, %llu not to_ids\n",
+              static_cast<unsigned long long>(compiled.stats.loaded()),
+              static_cast<unsigned long long>(compiled.stats.events),
+              by_type.empty() ? " none" : by_type.c_str(),
+              static_cast<unsigned long long>(compiled.stats.rejected),
+              static_cast<unsigned long long>(compiled.stats.skipped_not_ids));
+
+  CaptureScan capture;
+  std::vector<std::string> eal_arguments;
+  if (replay) {
+    if (options.pcap.find_first_of(",=") != std::string::npos) {
+      PrintError(absl::StrCat("capture path '", options.pcap,
+                              "' contains ',' or '=', which DPDK device arguments cannot carry; "
+                              "rename or link the file"));
+      return kExitUsage;
+    }
+    absl::StatusOr<CaptureScan> scan = ScanCapture(options.pcap);
+    if (!scan.ok()) {
+      PrintError(scan.status().message());
+      return kExitFailure;
+    }
+    capture = *scan;
+    if (capture.damaged) {
+      PrintError(absl::StrFormat("capture %s is damaged after packet %d (%s); replaying the %d "
+                                 "packets before the damage",
+                                 options.pcap, capture.packets, capture.damage, capture.packets));
+    }
+    eal_arguments = ReplayEalArguments(options);
+  } else {
+    eal_arguments = {"sensor"};
+    for (absl::string_view argument :
+         absl::StrSplit(options.eal_args, ' ', absl::SkipWhitespace())) {
+      eal_arguments.emplace_back(argument);
+    }
+  }
+
+  if (absl::Status status = InitEal(eal_arguments); !status.ok()) {
+    PrintError(status.message());
+    return kExitFailure;
+  }
+  InstallSignalHandlers();
+  const int exit_status = [&]() -> int {
+    if (!rte_eth_dev_is_valid_port(options.port)) {
+      PrintError(absl::StrCat("DPDK port ", options.port, " does not exist"));
+      return kExitFailure;
+    }
+    const uint64_t version = compiled.snapshot->version;
+    std::shared_ptr<const ctl::IndicatorTable> table = compiled.snapshot->indicators;
+    absl::StatusOr<std::unique_ptr<ctl::SnapshotPublisher>> publisher =
+        ctl::SnapshotPublisher::Create(options.workers, std::move(compiled.snapshot));
+    if (!publisher.ok()) {
+      PrintError(publisher.status().message());
+      return kExitFailure;
+    }
+
+    absl::StatusOr<std::unique_ptr<ctl::NdjsonSink>> ndjson =
+        ctl::NdjsonSink::Open({options.alerts, options.fsync_alerts});
+    if (!ndjson.ok()) {
+      PrintError(ndjson.status().message());
+      return kExitFailure;
+    }
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    ctl::AlertPipeline pipeline({ndjson->get()}, host);
+    pipeline.AddSnapshot(version, table);
+    uint32_t printed = 0;
+    pipeline.set_on_alert([&](const ctl::AlertSummary& alert) {
+      if (printed++ < options.print_alerts) std::fputs(AlertLine(alert).c_str(), stdout);
+    });
+
+    EngineOptions engine_options;
+    engine_options.port = options.port;
+    engine_options.workers = options.workers;
+    engine_options.replay = replay;
+    engine_options.capture_packets = capture.packets;
+    engine_options.speed = options.speed;
+    engine_options.flows.capacity = options.flow_capacity;
+    engine_options.flows.idle_timeout_ns = static_cast<uint64_t>(options.idle_timeout_s * 1e9);
+    engine_options.flows.alert_delay_ns = static_cast<uint64_t>(options.alert_delay_s * 1e9);
+    engine_options.stop = &g_stop;
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        Engine::Create(engine_options, publisher->get());
+    if (!engine.ok()) {
+      PrintError(engine.status().message());
+      return kExitFailure;
+    }
+    if (absl::Status status = (*engine)->Run(pipeline, nullptr); !status.ok()) {
+      PrintError(status.message());
+      return kExitFailure;
+    }
+    pipeline.Finish();
+    if (printed > options.print_alerts) {
+      std::printf("... %u more alerts in %s\n", printed - options.print_alerts,
+                  options.alerts.c_str());
+    }
+
+    const EngineReport report = (*engine)->Report();
+    RunSummary summary;
+    summary.mode = replay ? "replay" : "run";
+    summary.capture = replay ? &capture : nullptr;
+    summary.capture_path = options.pcap;
+    summary.indicators = &compiled.stats;
+    summary.alerts = &pipeline.stats();
+    summary.engine = &report;
+    summary.alerts_path = options.alerts;
+    std::fputs(FormatStatsText(summary).c_str(), stdout);
+    if (!options.stats_json.empty()) {
+      std::ofstream out(options.stats_json, std::ios::trunc);
+      out << FormatStatsJson(summary);
+      if (!out) {
+        PrintError(absl::StrCat("cannot write statistics to ", options.stats_json));
+        return kExitFailure;
+      }
+    }
+    if (report.mbufs_in_use_at_exit != 0) {
+      PrintError(absl::StrCat(report.mbufs_in_use_at_exit, " mbufs were not returned"));
+    }
+    if (pipeline.stats().sink_errors != 0) return kExitFailure;
+    return replay && capture.damaged ? kExitDamagedInput : kExitOk;
+  }();
+  std::fflush(stdout);
+  CleanupEal();
+  return exit_status;
+}
+
+}  // namespace
+
+int RunReplay(const SensorOptions& options) { return RunDataplane(options, /*replay=*/true); }
+
+int RunLive(const SensorOptions& options) { return RunDataplane(options, /*replay=*/false); }
+
+}  // namespace sensor

@@ -1,0 +1,205 @@
+#include "sensor/stats_report.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ctrlplane/alert_document.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+
+namespace sensor {
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void Field(Writer& writer, std::string_view key, uint64_t value) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer.Uint64(value);
+}
+
+void Field(Writer& writer, std::string_view key, std::string_view value) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void Field(Writer& writer, std::string_view key, double value) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer.Double(value);
+}
+
+void Object(Writer& writer, std::string_view key) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer.StartObject();
+}
+
+double PacketsPerSecond(const RunSummary& summary) {
+  const EngineReport& engine = *summary.engine;
+  if (engine.run_seconds <= 0) return 0;
+  return static_cast<double>(engine.totals->Get(dp::Counter::kRxPackets)) / engine.run_seconds;
+}
+
+void WriteCounters(Writer& writer, const dp::WorkerCounters& counters) {
+  for (int c = 0; c < dp::kCounterCount; ++c) {
+    Field(writer, dp::CounterTable()[c].name, counters.Get(static_cast<dp::Counter>(c)));
+  }
+}
+
+}  // namespace
+
+std::string FormatStatsText(const RunSummary& summary) {
+  const EngineReport& engine = *summary.engine;
+  const dp::WorkerCounters& totals = *engine.totals;
+  std::string text;
+  absl::StrAppend(&text, "== stats ==\n");
+  if (summary.capture != nullptr) {
+    const CaptureScan& capture = *summary.capture;
+    absl::StrAppendFormat(&text, "capture        %s: %d packets, %d bytes%s\n",
+                          summary.capture_path, capture.packets, capture.bytes,
+                          capture.damaged ? " (damaged; read up to the damage)" : "");
+  }
+  absl::StrAppendFormat(&text, "packets        %d read, %d bytes, %.0f packets/s over %.3f s\n",
+                        totals.Get(dp::Counter::kRxPackets), totals.Get(dp::Counter::kRxBytes),
+                        PacketsPerSecond(summary), engine.run_seconds);
+  for (size_t i = 0; i < engine.workers.size(); ++i) {
+    absl::StrAppendFormat(&text, "  worker %-6d %d packets, %d flows\n", i,
+                          engine.workers[i]->Get(dp::Counter::kRxPackets),
+                          engine.workers[i]->Get(dp::Counter::kFlowsCreated));
+  }
+  absl::StrAppendFormat(&text, "decoded        %d (IPv4 %d, IPv6 %d, fragments %d)\n",
+                        totals.Get(dp::Counter::kDecodedPackets),
+                        totals.Get(dp::Counter::kIpv4Packets),
+                        totals.Get(dp::Counter::kIpv6Packets), totals.Get(dp::Counter::kFragments));
+  std::string not_decoded;
+  for (int d = 1; d < dp::kDecodeStatusCount; ++d) {
+    const uint64_t count = totals.GetDecode(static_cast<dp::DecodeStatus>(d));
+    if (count == 0) continue;
+    absl::StrAppendFormat(&not_decoded, " %s=%d", dp::DecodeStatusName(static_cast<dp::DecodeStatus>(d)),
+                          count);
+  }
+  absl::StrAppend(&text, "not decoded   ", not_decoded.empty() ? " none" : not_decoded, "\n");
+  absl::StrAppendFormat(&text, "flows          %d created, %d ended, %d evicted\n",
+                        totals.Get(dp::Counter::kFlowsCreated), totals.Get(dp::Counter::kFlowsEnded),
+                        totals.Get(dp::Counter::kFlowsEvicted));
+
+  const ctl::CompileStats& indicators = *summary.indicators;
+  std::string by_type;
+  for (const auto& [type, count] : indicators.loaded_by_type) {
+    absl::StrAppendFormat(&by_type, " %s=%d", type, count);
+  }
+  absl::StrAppendFormat(&text, "indicators     %d loaded from %d events (%s ), %d rejected, "
+                        "%d not to_ids, %d deleted\n",
+                        indicators.loaded(), indicators.events, by_type, indicators.rejected,
+                        indicators.skipped_not_ids, indicators.skipped_deleted);
+  const ctl::AlertPipelineStats& alerts = *summary.alerts;
+  absl::StrAppendFormat(&text, "alerts         %d written to %s (%d repeats merged)\n",
+                        alerts.alerts_written, summary.alerts_path, alerts.alerts_merged);
+  absl::StrAppendFormat(&text,
+                        "drops          alert_ring_full=%d flow_record_ring_full=%d imissed=%d "
+                        "rx_nombuf=%d ierrors=%d sink_errors=%d\n",
+                        totals.Get(dp::Counter::kAlertRingFull),
+                        totals.Get(dp::Counter::kFlowRecordRingFull), engine.port.imissed,
+                        engine.port.rx_nombuf, engine.port.ierrors, alerts.sink_errors);
+  return text;
+}
+
+std::string FormatStatsJson(const RunSummary& summary) {
+  const EngineReport& engine = *summary.engine;
+  const dp::WorkerCounters& totals = *engine.totals;
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.SetIndent(' ', 2);
+  writer.StartObject();
+  Field(writer, "mode", summary.mode);
+
+  if (summary.capture != nullptr) {
+    const CaptureScan& capture = *summary.capture;
+    Object(writer, "capture");
+    Field(writer, "file", summary.capture_path);
+    Field(writer, "packets", capture.packets);
+    Field(writer, "bytes", capture.bytes);
+    if (capture.packets > 0) {
+      Field(writer, "first", ctl::FormatTimestamp(capture.first_ns));
+      Field(writer, "last", ctl::FormatTimestamp(capture.last_ns));
+    }
+    writer.Key("damaged");
+    writer.Bool(capture.damaged);
+    if (capture.damaged) Field(writer, "damage", capture.damage);
+    Field(writer, "packets_after_damage_discarded", engine.replay_packets_discarded);
+    writer.EndObject();
+  }
+
+  Field(writer, "packets", totals.Get(dp::Counter::kRxPackets));
+  Field(writer, "bytes", totals.Get(dp::Counter::kRxBytes));
+  Field(writer, "seconds", engine.run_seconds);
+  Field(writer, "packets_per_second", PacketsPerSecond(summary));
+
+  writer.Key("workers");
+  writer.StartArray();
+  for (size_t i = 0; i < engine.workers.size(); ++i) {
+    writer.StartObject();
+    Field(writer, "index", uint64_t{i});
+    WriteCounters(writer, *engine.workers[i]);
+    writer.EndObject();
+  }
+  writer.EndArray();
+
+  Object(writer, "counters");
+  WriteCounters(writer, totals);
+  writer.EndObject();
+
+  Object(writer, "decode");
+  for (int d = 0; d < dp::kDecodeStatusCount; ++d) {
+    const auto status = static_cast<dp::DecodeStatus>(d);
+    Field(writer, dp::DecodeStatusName(status), totals.GetDecode(status));
+  }
+  writer.EndObject();
+
+  Object(writer, "port");
+  Field(writer, "ipackets", engine.port.ipackets);
+  Field(writer, "ibytes", engine.port.ibytes);
+  Field(writer, "imissed", engine.port.imissed);
+  Field(writer, "ierrors", engine.port.ierrors);
+  Field(writer, "rx_nombuf", engine.port.rx_nombuf);
+  writer.EndObject();
+
+  const ctl::CompileStats& indicators = *summary.indicators;
+  Object(writer, "indicators");
+  Field(writer, "events", indicators.events);
+  Field(writer, "attributes", indicators.attributes);
+  Field(writer, "loaded", indicators.loaded());
+  Object(writer, "loaded_by_type");
+  for (const auto& [type, count] : indicators.loaded_by_type) Field(writer, type, count);
+  writer.EndObject();
+  Field(writer, "rejected", indicators.rejected);
+  Field(writer, "skipped_not_ids", indicators.skipped_not_ids);
+  Field(writer, "skipped_deleted", indicators.skipped_deleted);
+  Object(writer, "not_matched_by_type");
+  for (const auto& [type, count] : indicators.not_matched_by_type) Field(writer, type, count);
+  writer.EndObject();
+  writer.EndObject();
+
+  const ctl::AlertPipelineStats& alerts = *summary.alerts;
+  Object(writer, "alerts");
+  Field(writer, "written", alerts.alerts_written);
+  Field(writer, "merged", alerts.alerts_merged);
+  Field(writer, "without_flow_counts", alerts.alerts_without_flow);
+  Field(writer, "unknown_snapshot", alerts.unknown_snapshot);
+  Field(writer, "sink_errors", alerts.sink_errors);
+  Field(writer, "file", summary.alerts_path);
+  writer.EndObject();
+
+  Object(writer, "drops");
+  Field(writer, "alert_ring_full", totals.Get(dp::Counter::kAlertRingFull));
+  Field(writer, "flow_record_ring_full", totals.Get(dp::Counter::kFlowRecordRingFull));
+  Field(writer, "flows_evicted", totals.Get(dp::Counter::kFlowsEvicted));
+  Field(writer, "imissed", engine.port.imissed);
+  Field(writer, "ierrors", engine.port.ierrors);
+  Field(writer, "rx_nombuf", engine.port.rx_nombuf);
+  Field(writer, "distributor_ring_full_waits", engine.distributor_ring_full_waits);
+  writer.EndObject();
+
+  Field(writer, "mbufs_in_use_at_exit", engine.mbufs_in_use_at_exit);
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+}  // namespace sensor

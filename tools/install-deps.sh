@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, running and testing the sensor need.
+# Run as root. Packages already present are left as they are.
+set -euo pipefail
+
+packages=(
+  # Toolchain.
+  g++ meson ninja-build pkg-config python3
+  # Libraries the sensor links.
+  libdpdk-dev libhyperscan-dev libmaxminddb-dev libsimdjson-dev libfmt-dev libabsl-dev
+  libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: these packages are missing and installing them needs root:" >&2
+  echo "  ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -5,8 +5,8 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
-#include "ctrlplane/absl_bridge.h"
 #include "absl/strings/str_format.h"
+#include "ctrlplane/absl_bridge.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -44,15 +44,50 @@ std::string_view IndicatorType(const dp::IpAddress& address) {
   return address.IsV4() ? "ipv4-addr" : "ipv6-addr";
 }
 
-void Endpoint(Writer& writer, std::string_view key, const dp::IpAddress& address,
-              uint16_t port, bool has_ports, std::optional<uint64_t> packets,
-              std::optional<uint64_t> bytes) {
+void Geo(Writer& writer, const GeoResult& geo) {
+  if (!geo.country_iso_code.empty() || !geo.city_name.empty() || geo.latitude) {
+    Key(writer, "geo");
+    writer.StartObject();
+    if (!geo.continent_code.empty()) Field(writer, "continent_code", geo.continent_code);
+    if (!geo.country_iso_code.empty()) Field(writer, "country_iso_code", geo.country_iso_code);
+    if (!geo.country_name.empty()) Field(writer, "country_name", geo.country_name);
+    if (!geo.region_name.empty()) Field(writer, "region_name", geo.region_name);
+    if (!geo.city_name.empty()) Field(writer, "city_name", geo.city_name);
+    if (geo.latitude && geo.longitude) {
+      Key(writer, "location");
+      writer.StartObject();
+      Key(writer, "lat");
+      writer.Double(*geo.latitude);
+      Key(writer, "lon");
+      writer.Double(*geo.longitude);
+      writer.EndObject();
+    }
+    writer.EndObject();
+  }
+  if (geo.as_number) {
+    Key(writer, "as");
+    writer.StartObject();
+    Field(writer, "number", uint64_t{*geo.as_number});
+    if (!geo.as_organization.empty()) {
+      Key(writer, "organization");
+      writer.StartObject();
+      Field(writer, "name", geo.as_organization);
+      writer.EndObject();
+    }
+    writer.EndObject();
+  }
+}
+
+void Endpoint(Writer& writer, std::string_view key, const dp::IpAddress& address, uint16_t port,
+              bool has_ports, std::optional<uint64_t> packets, std::optional<uint64_t> bytes,
+              const GeoIp* geoip) {
   Key(writer, key);
   writer.StartObject();
   Field(writer, "ip", FormatAddress(address));
   if (has_ports) Field(writer, "port", port);
   if (packets) Field(writer, "packets", *packets);
   if (bytes) Field(writer, "bytes", *bytes);
+  if (geoip != nullptr) Geo(writer, geoip->Lookup(address));
   writer.EndObject();
 }
 
@@ -60,14 +95,22 @@ void Endpoint(Writer& writer, std::string_view key, const dp::IpAddress& address
 
 std::string_view TransportName(uint8_t protocol) {
   switch (protocol) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "ipv6-icmp";
-    case 132: return "sctp";
-    case 47: return "gre";
-    case 50: return "esp";
-    default: return "";
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "ipv6-icmp";
+    case 132:
+      return "sctp";
+    case 47:
+      return "gre";
+    case 50:
+      return "esp";
+    default:
+      return "";
   }
 }
 
@@ -76,9 +119,8 @@ std::string FormatTimestamp(uint64_t unix_ns) {
   const uint64_t micros = unix_ns % 1'000'000'000 / 1000;
   tm utc;
   gmtime_r(&seconds, &utc);
-  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900,
-                         utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                         micros);
+  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                         utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, micros);
 }
 
 std::string AlertId(const dp::AlertRecord& alert, std::string_view attribute_uuid) {
@@ -90,9 +132,8 @@ std::string AlertId(const dp::AlertRecord& alert, std::string_view attribute_uui
       FormatAddress(src_first ? tuple.src : tuple.dst), "|",
       src_first ? tuple.src_port : tuple.dst_port, "|",
       FormatAddress(src_first ? tuple.dst : tuple.src), "|",
-      src_first ? tuple.dst_port : tuple.src_port, "|", tuple.protocol, "|",
-      tuple.vlan_outer, "|", tuple.vlan_inner, "|", alert.flow_start_ns, "|",
-      ToAbsl(attribute_uuid));
+      src_first ? tuple.dst_port : tuple.src_port, "|", tuple.protocol, "|", tuple.vlan_outer, "|",
+      tuple.vlan_inner, "|", alert.flow_start_ns, "|", ToAbsl(attribute_uuid));
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
   EVP_Digest(material.data(), material.size(), digest, &digest_length, EVP_sha256(), nullptr);
@@ -115,8 +156,8 @@ std::string BuildAlertDocument(const AlertContext& context) {
   std::optional<uint64_t> src_packets, src_bytes, dst_packets, dst_bytes;
   if (context.flow != nullptr) {
     const dp::FlowRecord& flow = *context.flow;
-    const bool src_is_initiator = flow.tuple.src == tuple.src &&
-                                  flow.tuple.src_port == tuple.src_port;
+    const bool src_is_initiator =
+        flow.tuple.src == tuple.src && flow.tuple.src_port == tuple.src_port;
     const int src_index = src_is_initiator ? 0 : 1;
     src_packets = flow.packets[src_index];
     src_bytes = flow.bytes[src_index];
@@ -141,16 +182,25 @@ std::string BuildAlertDocument(const AlertContext& context) {
   writer.StartArray();
   String(writer, "indicator");
   writer.EndArray();
-  Field(writer, "id", AlertId(alert, attribute.uuid));
+  std::string id = AlertId(alert, attribute.uuid);
+  if (context.suppressed != nullptr) {
+    // A summary has an id of its own, derived from the alert that opened the window.
+    id =
+        AlertId(alert, absl::StrCat(ToAbsl(attribute.uuid), "|", ToAbsl(context.suppressed->reason),
+                                    "|", context.suppressed->first_ns));
+    Field(writer, "action", "suppressed-summary");
+  }
+  Field(writer, "id", id);
   Field(writer, "dataset", "sensor.alert");
   Field(writer, "start", FormatTimestamp(alert.flow_start_ns));
   if (context.flow != nullptr) Field(writer, "end", FormatTimestamp(context.flow->last_ns));
   if (event.threat_level_id != 0) Field(writer, "severity", event.threat_level_id);
   writer.EndObject();
 
-  Endpoint(writer, "source", tuple.src, tuple.src_port, has_ports, src_packets, src_bytes);
-  Endpoint(writer, "destination", tuple.dst, tuple.dst_port, has_ports, dst_packets,
-           dst_bytes);
+  Endpoint(writer, "source", tuple.src, tuple.src_port, has_ports, src_packets, src_bytes,
+           context.geoip);
+  Endpoint(writer, "destination", tuple.dst, tuple.dst_port, has_ports, dst_packets, dst_bytes,
+           context.geoip);
 
   Key(writer, "network");
   writer.StartObject();
@@ -236,6 +286,20 @@ std::string BuildAlertDocument(const AlertContext& context) {
   }
   writer.EndObject();
   writer.EndObject();
+
+  if (context.suppressed != nullptr) {
+    const SuppressionSummary& summary = *context.suppressed;
+    Key(writer, "sensor");
+    writer.StartObject();
+    Key(writer, "suppressed");
+    writer.StartObject();
+    Field(writer, "reason", summary.reason);
+    Field(writer, "count", summary.count);
+    Field(writer, "first", FormatTimestamp(summary.first_ns));
+    Field(writer, "last", FormatTimestamp(summary.last_ns));
+    writer.EndObject();
+    writer.EndObject();
+  }
 
   Key(writer, "observer");
   writer.StartObject();

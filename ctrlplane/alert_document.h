@@ -9,10 +9,19 @@
 #include <optional>
 #include <string>
 
+#include "ctrlplane/enrich/geoip.h"
 #include "ctrlplane/indicator_compiler.h"
 #include "dataplane/records.h"
 
 namespace sensor::ctl {
+
+// Alerts held back by deduplication or a rate limit, reported in one summary document.
+struct SuppressionSummary {
+  std::string_view reason;  // "dedup" or "rate_limit".
+  uint64_t count = 0;
+  uint64_t first_ns = 0;  // Packet times of the first and last alert held back.
+  uint64_t last_ns = 0;
+};
 
 struct AlertContext {
   const dp::AlertRecord* alert = nullptr;
@@ -20,6 +29,9 @@ struct AlertContext {
   // Counts of the flow when the alert is written; absent if its flow record was lost.
   const dp::FlowRecord* flow = nullptr;
   std::string_view observer_name;  // Host name of the sensor.
+  const GeoIp* geoip = nullptr;     // Adds source/destination geo and as fields if set.
+  // Set for a summary of suppressed alerts; `alert` is then the first alert of the window.
+  const SuppressionSummary* suppressed = nullptr;
 };
 
 // Deterministic document id from the flow (tuple and first packet time) and the MISP

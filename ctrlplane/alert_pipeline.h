@@ -1,10 +1,16 @@
 // The control thread's alert path: turns worker records into alert documents and hands
-// them to the sinks.
+// them to the sinks that may carry them.
 //
 // An alert record arrives when a flow direction first matches an indicator; the document
 // is written when the flow's record arrives (flow end, or the alert delay for long
 // flows), so it carries the flow's packet and byte counts. Alerts for one (flow,
 // attribute) pair are written once, however many rules or snapshots matched it.
+//
+// Before writing, alerts pass two optional filters that keep analysts from drowning:
+// deduplication (one alert per attribute, source and destination per window) and a rate
+// limit per attribute. What they hold back is counted and reported in a summary document
+// when the window closes, so nothing disappears silently. Each sink then receives only
+// alerts whose TLP is at or below its maximum; the others are counted per sink.
 //
 // Control thread only.
 #pragma once
@@ -17,18 +23,40 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "ctrlplane/alert_document.h"
+#include "ctrlplane/enrich/geoip.h"
 #include "ctrlplane/indicator_compiler.h"
+#include "ctrlplane/log.h"
 #include "ctrlplane/sinks/alert_sink.h"
+#include "ctrlplane/tlp.h"
 #include "dataplane/records.h"
 
 namespace sensor::ctl {
 
+struct SinkBinding {
+  AlertSink* sink = nullptr;
+  Tlp max_tlp = Tlp::kRed;  // Highest TLP this output is cleared for.
+};
+
+struct AlertPipelineOptions {
+  std::vector<SinkBinding> sinks;
+  std::string observer_name;
+  const GeoIp* geoip = nullptr;
+  // 0 disables. Packet time: replays of old captures suppress the same way as live.
+  uint64_t dedup_window_ns = 0;
+  uint32_t rate_limit_per_minute = 0;
+};
+
 struct AlertPipelineStats {
-  uint64_t alerts_written = 0;      // Documents handed to the sinks.
-  uint64_t alerts_merged = 0;       // Repeat matches of an already alerted (flow, attribute).
-  uint64_t alerts_without_flow = 0; // Written at shutdown without the flow's counts.
-  uint64_t unknown_snapshot = 0;    // Records naming a snapshot no longer known (a bug).
-  uint64_t sink_errors = 0;         // Failed sink writes (each also logged).
+  uint64_t alerts_written = 0;       // Alerts that passed suppression (before TLP checks).
+  uint64_t alerts_merged = 0;        // Repeat matches of an already alerted (flow, attribute).
+  uint64_t alerts_without_flow = 0;  // Written at shutdown without the flow's counts.
+  uint64_t unknown_snapshot = 0;     // Records naming a snapshot no longer known (a bug).
+  uint64_t suppressed_dedup = 0;
+  uint64_t suppressed_rate_limit = 0;
+  uint64_t summaries_written = 0;
+  uint64_t sink_errors = 0;            // Failed sink writes (each also logged, rate-limited).
+  std::vector<uint64_t> tlp_withheld;  // Per sink: alerts above the sink's maximum TLP.
 };
 
 // What the console shows for each written alert.
@@ -42,7 +70,7 @@ struct AlertSummary {
 
 class AlertPipeline {
  public:
-  AlertPipeline(std::vector<AlertSink*> sinks, std::string observer_name);
+  explicit AlertPipeline(AlertPipelineOptions options);
 
   // Registers the indicator table of a snapshot before workers can see the snapshot.
   void AddSnapshot(uint64_t version, std::shared_ptr<const IndicatorTable> table);
@@ -50,9 +78,11 @@ class AlertPipeline {
   void RemoveSnapshot(uint64_t version);
 
   void OnRecord(const dp::WorkerRecord& record);
-  // Writes alerts whose flow record never arrived (shutdown) and flushes the sinks.
+  // Writes alerts whose flow record never arrived (shutdown), the summaries of open
+  // suppression windows, and flushes the sinks.
   void Finish();
 
+  // Called for each alert written to at least one sink (the console echo).
   void set_on_alert(std::function<void(const AlertSummary&)> on_alert) {
     on_alert_ = std::move(on_alert);
   }
@@ -68,17 +98,35 @@ class AlertPipeline {
     std::vector<PendingAlert> pending;
     absl::flat_hash_set<std::string> alerted_attributes;  // Attribute uuids.
   };
+  // One suppression window: the alert that opened it and what was held back since.
+  struct Window {
+    PendingAlert opener;
+    uint64_t start_ns = 0;
+    uint32_t written = 0;
+    SuppressionSummary summary;
+  };
 
   void OnAlert(const dp::AlertRecord& alert);
   void OnFlow(const dp::FlowRecord& flow);
-  void Write(const PendingAlert& alert, const dp::FlowRecord* flow);
+  // Applies suppression, then writes what passes.
+  void Admit(const PendingAlert& alert, const dp::FlowRecord* flow);
+  // Counts `alert` against its window; returns true if the window holds it back.
+  bool Suppress(absl::flat_hash_map<std::string, Window>& windows, const std::string& key,
+                const PendingAlert& alert, uint64_t window_ns, uint32_t allowed,
+                std::string_view reason, uint64_t& counter);
+  void WriteSummary(const Window& window);
+  void Write(const PendingAlert& alert, const dp::FlowRecord* flow,
+             const SuppressionSummary* summary);
+  void ReportSinkError(const AlertSink& sink, const absl::Status& status);
 
-  std::vector<AlertSink*> sinks_;
-  std::string observer_name_;
+  AlertPipelineOptions options_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<const IndicatorTable>> tables_;
-  absl::flat_hash_map<uint64_t, FlowAlerts> flows_;  // By flow id.
+  absl::flat_hash_map<uint64_t, FlowAlerts> flows_;         // By flow id.
+  absl::flat_hash_map<std::string, Window> dedup_windows_;  // attribute|source|destination
+  absl::flat_hash_map<std::string, Window> rate_windows_;   // attribute
   std::function<void(const AlertSummary&)> on_alert_;
   AlertPipelineStats stats_;
+  RateLimitedLog error_log_{5, std::chrono::seconds(10)};
 };
 
 }  // namespace sensor::ctl

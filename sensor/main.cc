@@ -40,6 +40,25 @@ void AddOutputOptions(CLI::App& command, sensor::SensorOptions& options) {
   command.add_option("--print-alerts", options.print_alerts,
                      "Number of alerts also printed on standard output (0 for none)")
       ->capture_default_str();
+  command.add_option("--alerts-max-tlp", options.alerts_max_tlp,
+                     "Highest TLP written to the alert file: clear, green, amber, "
+                     "amber+strict or red; alerts above it are counted, not written")
+      ->capture_default_str();
+  command.add_option("--dedup-window", options.dedup_window_s,
+                     "Seconds (packet time) during which repeats of an alert for the same "
+                     "attribute, source and destination are held back and summarised; 0 is off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command.add_option("--rate-limit", options.rate_limit_per_minute,
+                     "Alerts per attribute and minute (packet time) before the rest are held "
+                     "back and summarised; 0 is unlimited")
+      ->capture_default_str();
+  command.add_option("--geoip-city", options.geoip_city,
+                     "MaxMind City or Country database (.mmdb) for source/destination.geo")
+      ->check(CLI::ExistingFile);
+  command.add_option("--geoip-asn", options.geoip_asn,
+                     "MaxMind ASN database (.mmdb) for source/destination.as")
+      ->check(CLI::ExistingFile);
   command.add_option("--log-level", options.log_level, "error, warn, info or debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "ctrlplane/alert_document.h"
 #include "ctrlplane/alert_pipeline.h"
+#include "ctrlplane/enrich/geoip.h"
 #include "ctrlplane/indicator_compiler.h"
 #include "ctrlplane/log.h"
 #include "ctrlplane/misp/misp_loader.h"
@@ -139,6 +140,12 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     return kExitUsage;
   }
   compile_options.default_tlp = *default_tlp;
+  const std::optional<ctl::Tlp> alerts_max_tlp = ctl::TlpFromName(options.alerts_max_tlp);
+  if (!alerts_max_tlp) {
+    PrintError(absl::StrCat("invalid --alerts-max-tlp '", options.alerts_max_tlp,
+                            "': use clear, green, amber, amber+strict or red"));
+    return kExitUsage;
+  }
   compile_options.include_non_ids = options.include_non_ids;
   compile_options.min_prefix_v4 = options.min_prefix_v4;
   compile_options.min_prefix_v6 = options.min_prefix_v6;
@@ -215,9 +222,25 @@ int RunDataplane(const SensorOptions& options, bool replay) {
       PrintError(ndjson.status().message());
       return kExitFailure;
     }
+    std::unique_ptr<ctl::GeoIp> geoip;
+    if (!options.geoip_city.empty() || !options.geoip_asn.empty()) {
+      absl::StatusOr<std::unique_ptr<ctl::GeoIp>> opened =
+          ctl::GeoIp::Open(options.geoip_city, options.geoip_asn);
+      if (!opened.ok()) {
+        PrintError(opened.status().message());
+        return kExitFailure;
+      }
+      geoip = std::move(*opened);
+    }
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
-    ctl::AlertPipeline pipeline({ndjson->get()}, host);
+    ctl::AlertPipelineOptions pipeline_options;
+    pipeline_options.sinks.push_back({ndjson->get(), *alerts_max_tlp});
+    pipeline_options.observer_name = host;
+    pipeline_options.geoip = geoip.get();
+    pipeline_options.dedup_window_ns = static_cast<uint64_t>(options.dedup_window_s * 1e9);
+    pipeline_options.rate_limit_per_minute = options.rate_limit_per_minute;
+    ctl::AlertPipeline pipeline(std::move(pipeline_options));
     pipeline.AddSnapshot(version, table);
     uint32_t printed = 0;
     pipeline.set_on_alert([&](const ctl::AlertSummary& alert) {

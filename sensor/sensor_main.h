@@ -21,6 +21,11 @@ struct SensorOptions {
   std::string stats_json;
   bool fsync_alerts = false;
   uint32_t print_alerts = 20;     // Alert lines shown on the console.
+  std::string alerts_max_tlp = "red";
+  double dedup_window_s = 0;
+  uint32_t rate_limit_per_minute = 0;
+  std::string geoip_city;
+  std::string geoip_asn;
 
   // Dataplane.
   uint32_t workers = 1;

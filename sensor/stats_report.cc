@@ -90,8 +90,13 @@ std::string FormatStatsText(const RunSummary& summary) {
                         indicators.loaded(), indicators.events, by_type, indicators.rejected,
                         indicators.skipped_not_ids, indicators.skipped_deleted);
   const ctl::AlertPipelineStats& alerts = *summary.alerts;
-  absl::StrAppendFormat(&text, "alerts         %d written to %s (%d repeats merged)\n",
-                        alerts.alerts_written, summary.alerts_path, alerts.alerts_merged);
+  absl::StrAppendFormat(&text,
+                        "alerts         %d raised for %s (%d repeats merged, %d held back by "
+                        "dedup, %d by rate limit, %d summaries, %d above the file's TLP)\n",
+                        alerts.alerts_written, summary.alerts_path, alerts.alerts_merged,
+                        alerts.suppressed_dedup, alerts.suppressed_rate_limit,
+                        alerts.summaries_written,
+                        alerts.tlp_withheld.empty() ? 0 : alerts.tlp_withheld[0]);
   absl::StrAppendFormat(&text,
                         "drops          alert_ring_full=%d flow_record_ring_full=%d imissed=%d "
                         "rx_nombuf=%d ierrors=%d sink_errors=%d\n",
@@ -184,6 +189,10 @@ std::string FormatStatsJson(const RunSummary& summary) {
   Field(writer, "without_flow_counts", alerts.alerts_without_flow);
   Field(writer, "unknown_snapshot", alerts.unknown_snapshot);
   Field(writer, "sink_errors", alerts.sink_errors);
+  Field(writer, "suppressed_dedup", alerts.suppressed_dedup);
+  Field(writer, "suppressed_rate_limit", alerts.suppressed_rate_limit);
+  Field(writer, "summaries_written", alerts.summaries_written);
+  Field(writer, "withheld_by_tlp", alerts.tlp_withheld.empty() ? 0 : alerts.tlp_withheld[0]);
   Field(writer, "file", summary.alerts_path);
   writer.EndObject();
 

@@ -466,5 +466,76 @@ class Pacing(ReplayTestCase):
         self.assertEqual(stats["mbufs_in_use_at_exit"], 0)
 
 
+class Enrichment(ReplayTestCase):
+    def test_asn_of_both_endpoints(self):
+        # tshark -T fields -e ipv6.src -e ipv6.dst: frames 16 and 44 go from
+        # 2003:de:2016:120::a08:53:53 to 2003:de:2016:110::b15:22 (ports 46712, 52371).
+        # GeoLite2-ASN-Test.json maps 2003::/19 to AS 3320 "Deutsche Telekom AG".
+        replay = run_replay(pcap("dns-v4v6-tcp-ipfrag.pcap"), misp("crafted/dns-v6-asn.json"),
+                            "--geoip-city", os.path.join(DATA, "mmdb", "GeoIP2-City-Test.mmdb"),
+                            "--geoip-asn", os.path.join(DATA, "mmdb", "GeoLite2-ASN-Test.mmdb"))
+        self.assertCleanExit(replay)
+        self.assertEqual(len(replay.alerts), 2)
+        for alert in replay.alerts:
+            self.assertEqual(alert["destination"]["as"]["number"], 3320)
+            self.assertEqual(alert["destination"]["as"]["organization"]["name"],
+                             "Deutsche Telekom AG")
+            self.assertEqual(alert["source"]["as"]["number"], 3320)
+            # The City test database has no record for these addresses.
+            self.assertNotIn("geo", alert["destination"])
+
+
+class OutputTlp(ReplayTestCase):
+    def test_red_alerts_never_reach_an_amber_output(self):
+        # The only attribute of crafted/dvwa.json is tagged tlp:red; 4 flows match.
+        replay = run_replay(pcap("http-sqli-dvwa.pcapng"), misp("crafted/dvwa.json"),
+                            "--alerts-max-tlp", "amber")
+        self.assertCleanExit(replay)
+        self.assertEqual(replay.alerts, [])
+        self.assertEqual(replay.stats["alerts"]["withheld_by_tlp"], 4)
+        self.assertNotIn("ALERT", replay.stdout)
+
+    def test_amber_output_takes_lower_levels(self):
+        # crafted/http-bro-org.json: 3 alerts at amber (event tag), 1 at green.
+        replay = run_replay(pcap("http-get-bro.org.pcap"), misp("crafted/http-bro-org.json"),
+                            "--alerts-max-tlp", "green")
+        self.assertCleanExit(replay)
+        self.assertEqual(len(replay.alerts), 1)
+        self.assertEqual(replay.alerts[0]["misp"]["tlp"], "green")
+        self.assertEqual(replay.stats["alerts"]["withheld_by_tlp"], 3)
+
+
+class Suppression(ReplayTestCase):
+    """dns-a-aaaa-mx.pcap: 3 flows within 6 s, each matching the same 5 attributes."""
+
+    def check_summaries(self, replay, reason):
+        self.assertCleanExit(replay)
+        alerts = [a for a in replay.alerts if "sensor" not in a]
+        summaries = [a for a in replay.alerts if "sensor" in a]
+        # One alert per attribute gets through; the other 2 flows' 10 alerts are held back
+        # and reported in one summary per attribute, so nothing is lost.
+        self.assertEqual(len(alerts), 5)
+        self.assertEqual(len(summaries), 5)
+        for summary in summaries:
+            self.assertEqual(summary["sensor"]["suppressed"]["reason"], reason)
+            self.assertEqual(summary["sensor"]["suppressed"]["count"], 2)
+            self.assertEqual(summary["event"]["action"], "suppressed-summary")
+        self.assertEqual(sum(s["sensor"]["suppressed"]["count"] for s in summaries), 10)
+        self.assertEqual(replay.stats["alerts"]["summaries_written"], 5)
+        self.assertEqual(len({a["event"]["id"] for a in replay.alerts}), 10)
+
+    def test_dedup_window(self):
+        replay = run_replay(pcap("dns-a-aaaa-mx.pcap"), misp("events/misp-stixtest-all-types.json"),
+                            "--dedup-window", "60")
+        self.check_summaries(replay, "dedup")
+        self.assertEqual(replay.stats["alerts"]["suppressed_dedup"], 10)
+
+    def test_rate_limit(self):
+        replay = run_replay(pcap("dns-a-aaaa-mx.pcap"), misp("events/misp-stixtest-all-types.json"),
+                            "--rate-limit", "1")
+        self.check_summaries(replay, "rate_limit")
+        self.assertEqual(replay.stats["alerts"]["suppressed_rate_limit"], 10)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

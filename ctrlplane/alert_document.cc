@@ -91,7 +91,64 @@ void Endpoint(Writer& writer, std::string_view key, const dp::IpAddress& address
   writer.EndObject();
 }
 
+// ECS fields for the traffic value that matched a name or URL indicator.
+void ObservedFields(Writer& writer, dp::MatchSource source, std::string_view observed) {
+  switch (source) {
+    case dp::MatchSource::kDnsQuery:
+    case dp::MatchSource::kDnsAnswer:
+    case dp::MatchSource::kDnsResolved:
+      Key(writer, "dns");
+      writer.StartObject();
+      Key(writer, "question");
+      writer.StartObject();
+      Field(writer, "name", observed);
+      writer.EndObject();
+      writer.EndObject();
+      break;
+    case dp::MatchSource::kTlsSni:
+    case dp::MatchSource::kQuicSni:
+      Key(writer, "tls");
+      writer.StartObject();
+      Key(writer, "client");
+      writer.StartObject();
+      Field(writer, "server_name", observed);
+      writer.EndObject();
+      writer.EndObject();
+      break;
+    case dp::MatchSource::kHttpHost:
+      Key(writer, "url");
+      writer.StartObject();
+      Field(writer, "domain", observed);
+      writer.EndObject();
+      break;
+    case dp::MatchSource::kHttpUrl:
+      Key(writer, "url");
+      writer.StartObject();
+      Field(writer, "full", observed);
+      writer.EndObject();
+      break;
+    case dp::MatchSource::kAddress:
+    case dp::MatchSource::kPayload:
+      break;
+  }
+}
+
 }  // namespace
+
+std::string_view MatchSourceName(dp::MatchSource source) {
+  switch (source) {
+    case dp::MatchSource::kAddress: return "address";
+    case dp::MatchSource::kPayload: return "payload";
+    case dp::MatchSource::kDnsQuery: return "dns.question.name";
+    case dp::MatchSource::kDnsAnswer: return "dns.answers.name";
+    case dp::MatchSource::kDnsResolved: return "dns.answers.data";
+    case dp::MatchSource::kTlsSni: return "tls.client.server_name";
+    case dp::MatchSource::kQuicSni: return "quic.tls.client.server_name";
+    case dp::MatchSource::kHttpHost: return "http.request.host";
+    case dp::MatchSource::kHttpUrl: return "url.full";
+  }
+  return "unknown";
+}
 
 std::string_view TransportName(uint8_t protocol) {
   switch (protocol) {
@@ -230,14 +287,40 @@ std::string BuildAlertDocument(const AlertContext& context) {
   }
   writer.EndObject();
 
+  const std::string_view observed(alert.observed, alert.observed_length);
+  if (!observed.empty()) ObservedFields(writer, alert.source, observed);
+
   const dp::IpAddress& matched = alert.matched_side == dp::kSideSource ? tuple.src : tuple.dst;
   Key(writer, "threat");
   writer.StartObject();
   Field(writer, "framework", "MISP");
   Key(writer, "indicator");
   writer.StartObject();
-  Field(writer, "type", IndicatorType(matched));
-  Field(writer, "ip", FormatAddress(matched));
+  switch (entry.kind) {
+    case IndicatorKind::kAddress:
+      Field(writer, "type", IndicatorType(matched));
+      Field(writer, "ip", FormatAddress(matched));
+      break;
+    case IndicatorKind::kDomain:
+      Field(writer, "type", "domain-name");
+      Key(writer, "url");
+      writer.StartObject();
+      Field(writer, "domain", entry.matched_value);
+      writer.EndObject();
+      break;
+    case IndicatorKind::kUrl:
+      Field(writer, "type", "url");
+      Key(writer, "url");
+      writer.StartObject();
+      Field(writer, "full", entry.matched_value);
+      writer.EndObject();
+      break;
+    case IndicatorKind::kPattern:
+      // ECS has no pattern type; a payload pattern describes observed bytes, which
+      // STIX and ECS call an artifact.
+      Field(writer, "type", "artifact");
+      break;
+  }
   if (entry.port != 0) Field(writer, "port", entry.port);
   Field(writer, "description", event.info);
   if (!event.org.empty()) Field(writer, "provider", event.org);
@@ -257,6 +340,8 @@ std::string BuildAlertDocument(const AlertContext& context) {
   Field(writer, "tlp", TlpName(entry.tlp));
   Field(writer, "matched", entry.matched_value);
   Field(writer, "matched_side", alert.matched_side == dp::kSideSource ? "source" : "destination");
+  Field(writer, "matched_in", MatchSourceName(alert.source));
+  if (!observed.empty()) Field(writer, "observed", observed);
   Key(writer, "event");
   writer.StartObject();
   if (!event.id.empty()) Field(writer, "id", event.id);

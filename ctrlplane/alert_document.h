@@ -43,6 +43,9 @@ std::string FormatTimestamp(uint64_t unix_ns);
 
 std::string_view TransportName(uint8_t protocol);
 
+// Where in the traffic a match was found, as the alert's misp.matched_in names it.
+std::string_view MatchSourceName(dp::MatchSource source);
+
 // The alert as one line of JSON, without a trailing newline.
 std::string BuildAlertDocument(const AlertContext& context);
 

@@ -160,9 +160,22 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
   stats.errors = std::move(loaded.errors);
 
   dp::IpSetBuilder builder;
+  std::vector<dp::PatternSource> patterns;
+  auto add_entry = [&](misp::Attribute& attribute, IndicatorEntry entry) {
+    const misp::Event& event = loaded.events[attribute.event_index];
+    entry.attribute = static_cast<uint32_t>(table->attributes.size());
+    entry.tlp = MostRestrictiveTlp(attribute.tags)
+                    .value_or(MostRestrictiveTlp(event.tags).value_or(options.default_tlp));
+    table->entries.push_back(std::move(entry));
+    table->attributes.push_back(std::move(attribute));
+    ++stats.loaded_by_type[table->attributes.back().type];
+    return static_cast<uint32_t>(table->entries.size() - 1);
+  };
+
   for (misp::Attribute& attribute : loaded.attributes) {
     const AddressType* address_type = FindAddressType(attribute.type);
-    if (address_type == nullptr) {
+    const bool is_pattern = attribute.type == "pattern-in-traffic";
+    if (address_type == nullptr && !is_pattern) {
       ++stats.not_matched_by_type[attribute.type];
       continue;
     }
@@ -172,6 +185,17 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
     }
     if (!attribute.to_ids && !options.include_non_ids) {
       ++stats.skipped_not_ids;
+      continue;
+    }
+    if (is_pattern) {
+      const std::string name = absl::StrCat(loaded.events[attribute.event_index].source,
+                                            ": attribute ", attribute.uuid);
+      IndicatorEntry entry;
+      entry.kind = IndicatorKind::kPattern;
+      entry.matched_value = attribute.value;
+      const std::string value = attribute.value;
+      const uint32_t index = add_entry(attribute, std::move(entry));
+      patterns.push_back(dp::PatternFromMispValue(value, index, name));
       continue;
     }
 
@@ -204,29 +228,37 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       continue;
     }
 
-    const misp::Event& event = loaded.events[attribute.event_index];
     IndicatorEntry entry;
-    entry.attribute = static_cast<uint32_t>(table->attributes.size());
     entry.matched_value = FormatPrefix(*prefix);
     entry.port = port;
-    entry.tlp = MostRestrictiveTlp(attribute.tags)
-                    .value_or(MostRestrictiveTlp(event.tags).value_or(options.default_tlp));
-
     dp::AddressRule rule;
-    rule.indicator = static_cast<uint32_t>(table->entries.size());
     rule.port = port;
     rule.sides = address_type->sides;
+    rule.indicator = add_entry(attribute, std::move(entry));
     builder.Add(prefix->address, prefix->length, rule);
-
-    table->entries.push_back(std::move(entry));
-    table->attributes.push_back(std::move(attribute));
-    ++stats.loaded_by_type[table->attributes.back().type];
   }
   table->events = std::move(loaded.events);
 
   result.snapshot = std::make_unique<dp::Snapshot>();
   result.snapshot->version = version;
   result.snapshot->addresses = std::move(builder).Build();
+  if (!patterns.empty()) {
+    std::vector<dp::RejectedPattern> rejected;
+    absl::StatusOr<std::unique_ptr<dp::PatternDatabase>> database =
+        dp::PatternDatabase::Compile(patterns, std::max<uint32_t>(options.workers, 1), rejected);
+    // A rejected pattern keeps its table entry (indices stay stable) but never matches,
+    // so it counts as rejected, not loaded.
+    for (dp::RejectedPattern& pattern : rejected) {
+      --stats.loaded_by_type[table->attributes[table->entries[pattern.indicator].attribute].type];
+      ++stats.rejected;
+      stats.errors.push_back(std::move(pattern.message));
+    }
+    if (database.ok()) {
+      result.snapshot->patterns = std::move(*database);
+    } else {
+      stats.errors.push_back(std::string(ToStd(database.status().message())));
+    }
+  }
   result.snapshot->indicators = std::move(table);
   return result;
 }

@@ -20,12 +20,15 @@
 
 namespace sensor::ctl {
 
+enum class IndicatorKind : uint8_t { kAddress = 0, kDomain, kUrl, kPattern };
+
 // One compiled indicator: a value taken from one attribute.
 struct IndicatorEntry {
   uint32_t attribute = 0;     // Index into IndicatorTable::attributes.
   std::string matched_value;  // Canonical form of the compiled part, e.g. "10.0.0.0/8".
   uint16_t port = 0;          // Port qualifier, 0 for none.
   Tlp tlp = Tlp::kAmber;      // Attribute TLP tag, else the event's, else the default.
+  IndicatorKind kind = IndicatorKind::kAddress;
 };
 
 struct IndicatorTable {
@@ -40,6 +43,7 @@ struct CompileOptions {
   // Prefixes shorter than these are rejected as too broad to be an indicator.
   int min_prefix_v4 = 8;
   int min_prefix_v6 = 24;
+  uint32_t workers = 1;  // Hyperscan scratch spaces to allocate, one per worker.
 };
 
 struct CompileStats {

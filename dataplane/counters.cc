@@ -20,6 +20,14 @@ const std::array<CounterInfo, kCounterCount>& CounterTable() {
       {"flow_records_queued", "Flow records handed to the control thread"},
       {"flow_record_ring_full", "Flow records dropped because the record ring was full"},
       {"snapshot_switches", "Times this lcore picked up a new indicator snapshot"},
+      {"payload_block_scans", "Packet payloads scanned for patterns one by one (not TCP)"},
+      {"payload_stream_bytes", "TCP payload bytes scanned for patterns in stream mode"},
+      {"pattern_matches", "Pattern matches in payloads"},
+      {"streams_opened", "Pattern streams opened for TCP flow directions"},
+      {"stream_open_failed", "TCP directions scanned packet by packet: no stream state"},
+      {"stream_depth_reached", "TCP directions whose stream scan stopped at the depth limit"},
+      {"stream_gaps", "TCP segments that arrived after a gap, so the stream skipped data"},
+      {"session_table_full", "Flows that needed per-flow payload state but found none free"},
   }};
   return kTable;
 }

@@ -31,6 +31,14 @@ enum class Counter : uint16_t {
   kFlowRecordsQueued,
   kFlowRecordRingFull,
   kSnapshotSwitches,
+  kPayloadBlockScans,
+  kPayloadStreamBytes,
+  kPatternMatches,
+  kStreamsOpened,
+  kStreamOpenFailed,
+  kStreamDepthReached,
+  kStreamGaps,
+  kSessionTableFull,
   kCount,
 };
 

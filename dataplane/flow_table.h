@@ -53,6 +53,7 @@ struct Flow {
   FlowState state = FlowState::kActive;
   bool interim_sent = false;
   uint8_t vlan_count = 0;
+  uint32_t session = 0;  // Index + 1 of the worker's Session for this flow, 0 for none.
 };
 
 struct FlowTableConfig {

@@ -7,6 +7,7 @@
 // as rte_ring_enqueue_elem requires.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "dataplane/decode/packet.h"
@@ -27,6 +28,21 @@ struct FlowTuple {
   uint8_t reserved = 0;
 };
 
+// What kind of traffic element matched an indicator.
+enum class MatchSource : uint8_t {
+  kAddress = 0,     // Source or destination address.
+  kPayload,         // A payload pattern (block or stream mode).
+  kDnsQuery,        // A DNS question name.
+  kDnsAnswer,       // A DNS answer owner or CNAME target name.
+  kDnsResolved,     // An address a DNS answer gave for a listed domain.
+  kTlsSni,          // TLS ClientHello server_name.
+  kQuicSni,         // server_name of the ClientHello in a QUIC Initial.
+  kHttpHost,        // HTTP/1.x Host header.
+  kHttpUrl,         // The absolute URL of an HTTP/1.x request.
+};
+
+inline constexpr size_t kObservedMax = 192;
+
 struct AlertRecord {
   uint64_t flow_id = 0;
   uint64_t snapshot_version = 0;
@@ -35,7 +51,12 @@ struct AlertRecord {
   FlowTuple tuple;              // Direction of the packet that matched.
   uint32_t indicator = 0;       // Index into the snapshot's indicator table.
   uint8_t matched_side = 0;     // kSideSource or kSideDestination of `tuple`.
-  uint8_t reserved[3] = {};
+  MatchSource source = MatchSource::kAddress;
+  uint8_t observed_length = 0;  // Bytes used in `observed`.
+  uint8_t reserved = 0;
+  // The traffic value that matched (name, URL), possibly cut at kObservedMax; empty for
+  // address and payload matches.
+  char observed[kObservedMax] = {};
 };
 
 enum class FlowEndReason : uint8_t {

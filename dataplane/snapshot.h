@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "dataplane/match/ip_set.h"
+#include "dataplane/pattern/pattern_database.h"
 
 namespace sensor::ctl {
 struct IndicatorTable;
@@ -18,6 +19,9 @@ namespace sensor::dp {
 struct Snapshot {
   uint64_t version = 0;
   IpSet addresses;
+  // Payload patterns with one scratch per worker; null when there are none. Shared so
+  // a snapshot that only changes other parts can reuse the compiled databases.
+  std::shared_ptr<const PatternDatabase> patterns;
   // Context of every indicator, by the index that rules carry. Only the control thread
   // reads it; it is shared so alerts can be resolved while a newer snapshot is live.
   std::shared_ptr<const ctl::IndicatorTable> indicators;

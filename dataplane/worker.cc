@@ -2,7 +2,11 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <cstring>
 #include <span>
+
+#include <hs/hs.h>
 
 #include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
@@ -48,9 +52,12 @@ struct TscClock {
 }  // namespace
 
 Worker::Worker(const WorkerConfig& config)
-    : config_(config), flows_(config.flows, uint64_t{config.index} << 56) {}
+    : config_(config),
+      flows_(config.flows, uint64_t{config.index} << 56),
+      sessions_(config.sessions) {}
 
 void Worker::Run() {
+  StreamStatePool::BindToThisThread(config_.stream_pool);
   rte_rcu_qsbr_thread_register(config_.qsbr, config_.index);
   rte_rcu_qsbr_thread_online(config_.qsbr, config_.index);
 
@@ -78,6 +85,9 @@ void Worker::Run() {
     // One acquire load per burst: the snapshot stays valid until the quiescent report.
     const Snapshot* snapshot = config_.snapshot->load(std::memory_order_acquire);
     if (snapshot->version != snapshot_version) {
+      // Streams belong to the database they were opened with; the old one may be freed
+      // once this worker reports quiescence, so they cannot outlive this burst.
+      if (snapshot_version != 0) CloseAllStreams();
       snapshot_version = snapshot->version;
       config_.counters->Add(Counter::kSnapshotSwitches, 1);
     }
@@ -87,7 +97,7 @@ void Worker::Run() {
 
     flows_.Sweep(
         now_ns_, kSweepBucketsPerBurst,
-        [this](const Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
+        [this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
         [this](const Flow& flow) {
           return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false);
         });
@@ -95,9 +105,10 @@ void Worker::Run() {
   }
 
   config_.input.Release();
-  flows_.Flush([this](const Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); });
+  flows_.Flush([this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); });
   rte_rcu_qsbr_thread_offline(config_.qsbr, config_.index);
   rte_rcu_qsbr_thread_unregister(config_.qsbr, config_.index);
+  StreamStatePool::BindToThisThread(nullptr);
 }
 
 void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count, const Snapshot& snapshot) {
@@ -136,7 +147,7 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
   bool created = false;
   Flow* flow = flows_.FindOrCreate(
       key, HashFlowKey(key), now_ns_, created,
-      [this](const Flow& old, FlowEndReason reason) {
+      [this](Flow& old, FlowEndReason reason) {
         config_.counters->Add(Counter::kFlowsEvicted, 1);
         EndFlow(old, reason);
       });
@@ -169,35 +180,20 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
       MatchDirection(*flow, info, direction, snapshot)) {
     flow->matched_directions |= direction_bit;
   }
+  if (snapshot.patterns != nullptr && info.payload_length > 0) {
+    ScanPayload(*flow, info, data, direction, snapshot);
+  }
 }
 
 bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
                             const Snapshot& snapshot) {
-  const uint64_t now_ns = now_ns_;
   bool all_sent = true;
   int matches = 0;
-  const bool from_initiator = direction == 0;
   auto emit = [&](const AddressRule& rule, MatchSide side) {
     ++matches;
-    WorkerRecord slot;
-    slot.kind = RecordKind::kAlert;
-    AlertRecord& record = slot.alert;
-    record.flow_id = flow.id;
-    record.snapshot_version = snapshot.version;
-    record.packet_time_ns = now_ns;
-    record.flow_start_ns = flow.first_ns;
-    record.tuple = OrientedTuple(flow, from_initiator);
-    record.indicator = rule.indicator;
-    record.matched_side = side;
-    if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
-      config_.counters->Add(Counter::kAlertRingFull, 1);
-      all_sent = false;
-      return;
-    }
-    config_.counters->Add(Counter::kAlertsQueued, 1);
-    if (flow.first_alert_ns == 0) flow.first_alert_ns = now_ns;
+    all_sent &= EmitAlert(flow, direction, rule.indicator, side, MatchSource::kAddress, {},
+                          snapshot);
   };
-
   const uint16_t src_port = info.has_ports ? info.src_port : 0;
   const uint16_t dst_port = info.has_ports ? info.dst_port : 0;
   snapshot.addresses.Match(info.src, kSideSource, src_port,
@@ -208,8 +204,162 @@ bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
   return all_sent;
 }
 
-void Worker::EndFlow(const Flow& flow, FlowEndReason reason) {
+bool Worker::EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side,
+                       MatchSource source, std::string_view observed,
+                       const Snapshot& snapshot) {
+  WorkerRecord slot;
+  slot.kind = RecordKind::kAlert;
+  AlertRecord& record = slot.alert;
+  record.flow_id = flow.id;
+  record.snapshot_version = snapshot.version;
+  record.packet_time_ns = now_ns_;
+  record.flow_start_ns = flow.first_ns;
+  record.tuple = OrientedTuple(flow, direction == 0);
+  record.indicator = indicator;
+  record.matched_side = side;
+  record.source = source;
+  const size_t length = std::min(observed.size(), kObservedMax);
+  std::memcpy(record.observed, observed.data(), length);
+  record.observed_length = static_cast<uint8_t>(length);
+  if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+    config_.counters->Add(Counter::kAlertRingFull, 1);
+    return false;
+  }
+  config_.counters->Add(Counter::kAlertsQueued, 1);
+  if (flow.first_alert_ns == 0) flow.first_alert_ns = now_ns_;
+  return true;
+}
+
+namespace {
+
+// Context of one Hyperscan scan call, passed through its void* argument.
+struct ScanContext {
+  Worker* worker;
+  Flow* flow;
+  int direction;
+  const Snapshot* snapshot;
+  bool (Worker::*emit)(Flow&, int, uint32_t, uint8_t, MatchSource, std::string_view,
+                       const Snapshot&);
+  WorkerCounters* counters;
+};
+
+int OnPatternMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
+                   unsigned int /*flags*/, void* context) {
+  auto* scan = static_cast<ScanContext*>(context);
+  scan->counters->Add(Counter::kPatternMatches, 1);
+  (scan->worker->*scan->emit)(*scan->flow, scan->direction, id, kSideSource,
+                              MatchSource::kPayload, {}, *scan->snapshot);
+  return 0;  // Keep scanning: other patterns may match too.
+}
+
+uint32_t TcpSequence(const std::byte* frame, const PacketInfo& info) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    value = value << 8 | std::to_integer<uint32_t>(frame[info.l4_offset + 4 + i]);
+  }
+  return value;
+}
+
+}  // namespace
+
+void Worker::ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame,
+                         int direction, const Snapshot& snapshot) {
+  const PatternDatabase& patterns = *snapshot.patterns;
+  if (info.protocol == kIpProtoTcp && info.has_ports) {
+    Session* session = sessions_.Get(flow);
+    if (session == nullptr) {
+      session = sessions_.Acquire(flow);
+      if (session == nullptr) config_.counters->Add(Counter::kSessionTableFull, 1);
+    }
+    if (session != nullptr) {
+      if (!session->stream_done[direction]) {
+        ScanStream(flow, *session, info, frame, direction, snapshot);
+        return;
+      }
+      // Past the depth limit nothing more is scanned in this direction.
+      if (session->scanned[direction] >= config_.stream_depth) return;
+    }
+  }
+  ScanContext context{this, &flow, direction, &snapshot, &Worker::EmitAlert, config_.counters};
+  config_.counters->Add(Counter::kPayloadBlockScans, 1);
+  hs_scan(patterns.block(), reinterpret_cast<const char*>(frame + info.payload_offset),
+          info.payload_length, 0, patterns.scratch(config_.index), OnPatternMatch, &context);
+}
+
+void Worker::ScanStream(Flow& flow, Session& session, const PacketInfo& info,
+                        const std::byte* frame, int direction, const Snapshot& snapshot) {
+  const PatternDatabase& patterns = *snapshot.patterns;
+  hs_scratch* scratch = patterns.scratch(config_.index);
+  ScanContext context{this, &flow, direction, &snapshot, &Worker::EmitAlert, config_.counters};
+  if (session.streams[direction] == nullptr) {
+    if (hs_open_stream(patterns.stream(), 0, &session.streams[direction]) != HS_SUCCESS ||
+        session.streams[direction] == nullptr) {
+      session.streams[direction] = nullptr;
+      session.stream_done[direction] = true;
+      config_.counters->Add(Counter::kStreamOpenFailed, 1);
+      hs_scan(patterns.block(), reinterpret_cast<const char*>(frame + info.payload_offset),
+              info.payload_length, 0, scratch, OnPatternMatch, &context);
+      return;
+    }
+    config_.counters->Add(Counter::kStreamsOpened, 1);
+  }
+
+  // Feed the stream in sequence order: skip bytes already scanned (retransmissions) and,
+  // after a gap, carry on from the new segment so one lost segment cannot stall it.
+  const uint32_t seq = TcpSequence(frame, info);
+  const char* data = reinterpret_cast<const char*>(frame + info.payload_offset);
+  uint32_t length = info.payload_length;
+  if (session.seq_known[direction]) {
+    const int32_t ahead = static_cast<int32_t>(seq - session.next_seq[direction]);
+    if (ahead < 0) {
+      const uint32_t old_bytes = static_cast<uint32_t>(-ahead);
+      if (old_bytes >= length) return;
+      data += old_bytes;
+      length -= old_bytes;
+    } else if (ahead > 0) {
+      config_.counters->Add(Counter::kStreamGaps, 1);
+    }
+  }
+  session.seq_known[direction] = true;
+  session.next_seq[direction] = seq + info.payload_length;
+
+  const uint64_t room = config_.stream_depth - session.scanned[direction];
+  if (length > room) length = static_cast<uint32_t>(room);
+  hs_scan_stream(session.streams[direction], data, length, 0, scratch, OnPatternMatch,
+                 &context);
+  session.scanned[direction] += length;
+  config_.counters->Add(Counter::kPayloadStreamBytes, length);
+  if (session.scanned[direction] >= config_.stream_depth) {
+    hs_close_stream(session.streams[direction], scratch, OnPatternMatch, &context);
+    session.streams[direction] = nullptr;
+    session.stream_done[direction] = true;
+    config_.counters->Add(Counter::kStreamDepthReached, 1);
+  }
+}
+
+void Worker::CloseStreams(Session& session) {
+  for (hs_stream*& stream : session.streams) {
+    // Without scratch Hyperscan only frees the state: end-of-data matches (patterns
+    // anchored at the end) are not reported for streams cut this way.
+    if (stream != nullptr) hs_close_stream(stream, nullptr, nullptr, nullptr);
+    stream = nullptr;
+  }
+}
+
+void Worker::CloseAllStreams() {
+  sessions_.ForEach([this](Session& session) {
+    CloseStreams(session);
+    if (session.scanned[0] < config_.stream_depth) session.stream_done[0] = false;
+    if (session.scanned[1] < config_.stream_depth) session.stream_done[1] = false;
+  });
+}
+
+void Worker::EndFlow(Flow& flow, FlowEndReason reason) {
   config_.counters->Add(Counter::kFlowsEnded, 1);
+  if (Session* session = sessions_.Get(flow); session != nullptr) {
+    CloseStreams(*session);
+    sessions_.Release(flow);
+  }
   SendFlowRecord(flow, reason, /*final=*/true);
 }
 

@@ -10,10 +10,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/pattern/stream_pool.h"
+#include "dataplane/records.h"
 #include "dataplane/rx_input.h"
+#include "dataplane/session_table.h"
 #include "dataplane/snapshot.h"
 
 struct rte_ring;
@@ -34,6 +38,9 @@ struct WorkerConfig {
   // Replay: yield the CPU after this many empty polls in a row, because replay may run
   // more lcores than cores. 0 polls without pause, as live mode on isolated cores does.
   uint32_t idle_polls_before_yield = 0;
+  uint32_t sessions = 2048;  // Flows with payload state (streams, reassembly) at once.
+  uint64_t stream_depth = 1 << 20;  // Bytes per TCP direction scanned for patterns.
+  StreamStatePool* stream_pool = nullptr;  // Bound to the worker's thread by Run().
 };
 
 class Worker {
@@ -50,11 +57,22 @@ class Worker {
   // false if a record found the ring full, so the next packet retries.
   bool MatchDirection(Flow& flow, const PacketInfo& info, int direction,
                       const Snapshot& snapshot);
-  void EndFlow(const Flow& flow, FlowEndReason reason);
+  // Queues one alert record; returns false when the ring is full.
+  bool EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side,
+                 MatchSource source, std::string_view observed, const Snapshot& snapshot);
+  void ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
+                   const Snapshot& snapshot);
+  void ScanStream(Flow& flow, Session& session, const PacketInfo& info,
+                  const std::byte* frame, int direction, const Snapshot& snapshot);
+  // Closes the streams of every session; they reopen on the new snapshot's database.
+  void CloseAllStreams();
+  void CloseStreams(Session& session);
+  void EndFlow(Flow& flow, FlowEndReason reason);
   bool SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final);
 
   WorkerConfig config_;
   FlowTable flows_;
+  SessionTable sessions_;
   uint64_t now_ns_ = 0;  // Time of the newest packet seen; the flow table's clock.
   std::array<uint64_t, kDecodeStatusCount> burst_decode_{};
 };

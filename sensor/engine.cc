@@ -108,9 +108,19 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
     }
   }
 
+  // Room for twice the first database's stream state, so a reload with somewhat more
+  // patterns still fits; a larger state falls back to per-packet scanning (counted).
+  const size_t stream_block = std::max<size_t>(2 * options.stream_state_bytes, 1024);
+  dp::StreamStatePool::InstallStreamAllocator();
   for (uint32_t i = 0; i < workers; ++i) {
+    engine->stream_pools_.push_back(std::make_unique<dp::StreamStatePool>(
+        options.stream_state_bytes == 0 ? 0 : stream_block,
+        options.stream_state_bytes == 0 ? 0 : 2 * options.sessions));
     dp::WorkerConfig config;
     config.index = i;
+    config.sessions = options.sessions;
+    config.stream_depth = options.stream_depth;
+    config.stream_pool = engine->stream_pools_[i].get();
     config.record_ring = engine->record_rings_[i];
     config.snapshot = publisher->current_pointer();
     config.qsbr = publisher->qsbr();

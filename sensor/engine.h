@@ -39,6 +39,9 @@ struct EngineOptions {
   uint32_t record_ring_size = 1 << 14;  // Alert and flow records per worker.
   uint32_t packet_ring_size = 1 << 11;  // Replay: packets queued per worker.
   uint16_t rx_descriptors = 1024;
+  uint32_t sessions = 2048;         // Per worker: flows with payload state at once.
+  uint64_t stream_depth = 1 << 20;  // Per TCP direction, bytes scanned for patterns.
+  size_t stream_state_bytes = 0;    // Hyperscan stream state of the first snapshot.
   const std::atomic<bool>* stop = nullptr;  // Live mode: raised by signals.
 };
 
@@ -91,6 +94,7 @@ class Engine {
   std::vector<rte_ring*> packet_rings_;
   std::vector<std::unique_ptr<dp::WorkerCounters>> counters_;
   dp::WorkerCounters totals_;
+  std::vector<std::unique_ptr<dp::StreamStatePool>> stream_pools_;
   std::vector<std::unique_ptr<dp::Worker>> workers_;
   std::unique_ptr<dp::RxDistributor> distributor_;
   dp::RxDistributorStats distributor_stats_;

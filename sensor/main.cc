@@ -81,6 +81,14 @@ void AddDataplaneOptions(CLI::App& command, sensor::SensorOptions& options) {
                      "with the counts so far, if the flow has not ended")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  command.add_option("--sessions", options.sessions,
+                     "Flows per worker that can hold payload state at once (pattern streams, "
+                     "TLS and HTTP reassembly, 16 KiB each)")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 1 << 20));
+  command.add_option("--stream-depth", options.stream_depth,
+                     "Bytes per TCP direction scanned for payload patterns")
+      ->capture_default_str();
 }
 
 }  // namespace

@@ -149,6 +149,7 @@ int RunDataplane(const SensorOptions& options, bool replay) {
   compile_options.include_non_ids = options.include_non_ids;
   compile_options.min_prefix_v4 = options.min_prefix_v4;
   compile_options.min_prefix_v6 = options.min_prefix_v6;
+  compile_options.workers = options.workers;
 
   absl::StatusOr<misp::LoadResult> loaded = misp::LoadMispPath(options.misp);
   if (!loaded.ok()) {
@@ -257,6 +258,11 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     engine_options.flows.idle_timeout_ns = static_cast<uint64_t>(options.idle_timeout_s * 1e9);
     engine_options.flows.alert_delay_ns = static_cast<uint64_t>(options.alert_delay_s * 1e9);
     engine_options.stop = &g_stop;
+    engine_options.sessions = options.sessions;
+    engine_options.stream_depth = options.stream_depth;
+    if (const dp::Snapshot* current = (*publisher)->current(); current->patterns != nullptr) {
+      engine_options.stream_state_bytes = current->patterns->stream_state_bytes();
+    }
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options, publisher->get());
     if (!engine.ok()) {

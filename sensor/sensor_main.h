@@ -32,6 +32,8 @@ struct SensorOptions {
   uint32_t flow_capacity = 1 << 16;
   double idle_timeout_s = 60;
   double alert_delay_s = 10;
+  uint32_t sessions = 2048;
+  uint64_t stream_depth = 1 << 20;
 
   // Replay.
   std::string pcap;

@@ -537,5 +537,39 @@ class Suppression(ReplayTestCase):
         self.assertEqual(replay.stats["alerts"]["suppressed_rate_limit"], 10)
 
 
+class Patterns(ReplayTestCase):
+    """http-sqli-dvwa.pcapng against pattern-in-traffic attributes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.replay = run_replay(pcap("http-sqli-dvwa.pcapng"), misp("crafted/dvwa-patterns.json"))
+
+    def test_literal_and_regex_match_per_flow(self):
+        self.assertCleanExit(self.replay)
+        # tshark -Y 'frame contains "UNION+SELECT"' and
+        # -Y 'frame matches "(?i)union\\+select\\+null"': frames 41 (port 57524) and 57
+        # (port 40112), both client to server.
+        for uuid in ("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c31", "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c32"):
+            alerts = self.replay.alerts_for(uuid)
+            self.assertEqual({a["source"]["port"] for a in alerts}, {57524, 40112}, uuid)
+            for alert in alerts:
+                self.assertEqual(alert["misp"]["matched_in"], "payload")
+                self.assertEqual(alert["threat"]["indicator"]["type"], "artifact")
+                self.assertEqual(alert["destination"]["port"], 80)
+        self.assertEqual(len(self.replay.alerts), 4)
+
+    def test_unsupported_regex_rejected_with_uuid(self):
+        self.assertIn("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c33", self.replay.stderr)
+        self.assertEqual(self.replay.stats["indicators"]["rejected"], 1)
+        self.assertEqual(self.replay.stats["indicators"]["loaded_by_type"]["pattern-in-traffic"], 2)
+        self.assertEqual(self.replay.stats["indicators"]["skipped_not_ids"], 1)
+
+    def test_streams_used_for_tcp(self):
+        counters = self.replay.stats["counters"]
+        self.assertGreater(counters["streams_opened"], 0)
+        self.assertEqual(counters["stream_open_failed"], 0)
+        self.assertEqual(counters["session_table_full"], 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

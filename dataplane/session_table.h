@@ -1,0 +1,63 @@
+// Per-flow state that only some flows need (payload streams, handshake reassembly),
+// kept apart from the flow table so that a plain flow stays within two cache lines.
+//
+// Owned by one worker lcore; a fixed pool allocated at startup. When the pool is empty
+// the flow goes without (counted by the caller), it never waits or allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+struct hs_stream;
+
+namespace sensor::dp {
+
+struct Flow;
+
+// Bytes kept to reassemble a TLS ClientHello or an HTTP request header, which may span
+// several TCP segments.
+inline constexpr size_t kReassemblyBytes = 16 * 1024;
+
+struct Session {
+  Flow* flow = nullptr;
+  hs_stream* streams[2] = {};      // Hyperscan stream per direction, null when closed.
+  uint32_t next_seq[2] = {};       // Next expected TCP sequence number per direction.
+  uint64_t scanned[2] = {};        // Stream bytes scanned per direction.
+  bool seq_known[2] = {};
+  bool stream_done[2] = {};        // Depth reached or stream could not be opened.
+  // Client-to-server handshake reassembly (TLS ClientHello or HTTP request header).
+  bool handshake_done = false;
+  uint32_t handshake_base_seq = 0;  // Sequence number of handshake[0].
+  uint32_t handshake_length = 0;    // Contiguous bytes from handshake_base_seq.
+  uint32_t handshake_seen = 0;      // Segments stored, for out-of-order bookkeeping.
+  std::byte handshake[kReassemblyBytes];
+};
+
+class SessionTable {
+ public:
+  explicit SessionTable(uint32_t capacity);
+
+  // Returns a fresh session bound to `flow` and sets flow's index, or null when full.
+  Session* Acquire(Flow& flow);
+  Session* Get(const Flow& flow);
+  // Returns the flow's session to the pool; the caller closes its streams first.
+  void Release(Flow& flow);
+
+  uint32_t in_use() const { return capacity_ - static_cast<uint32_t>(free_.size()); }
+  uint32_t capacity() const { return capacity_; }
+  // Calls `visit(Session&)` for every session in use.
+  template <typename Visit>
+  void ForEach(Visit&& visit) {
+    for (Session& session : sessions_) {
+      if (session.flow != nullptr) visit(session);
+    }
+  }
+
+ private:
+  uint32_t capacity_;
+  std::vector<Session> sessions_;
+  std::vector<uint32_t> free_;
+};
+
+}  // namespace sensor::dp

@@ -24,11 +24,23 @@ void AlertPipeline::AddSnapshot(uint64_t version, std::shared_ptr<const Indicato
 
 void AlertPipeline::RemoveSnapshot(uint64_t version) { tables_.erase(version); }
 
+bool AlertPipeline::SameIndicators(uint64_t a, uint64_t b) const {
+  auto first = tables_.find(a);
+  auto second = tables_.find(b);
+  return first != tables_.end() && second != tables_.end() && first->second == second->second;
+}
+
 void AlertPipeline::OnRecord(const dp::WorkerRecord& record) {
-  if (record.kind == dp::RecordKind::kAlert) {
-    OnAlert(record.alert);
-  } else {
-    OnFlow(record.flow);
+  switch (record.kind) {
+    case dp::RecordKind::kAlert:
+      OnAlert(record.alert);
+      break;
+    case dp::RecordKind::kFlow:
+      OnFlow(record.flow);
+      break;
+    case dp::RecordKind::kResolved:
+      if (on_resolved_) on_resolved_(record.resolved);
+      break;
   }
 }
 

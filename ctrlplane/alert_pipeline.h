@@ -76,6 +76,12 @@ class AlertPipeline {
   void AddSnapshot(uint64_t version, std::shared_ptr<const IndicatorTable> table);
   // Forgets a snapshot after no worker reads it and its records have been drained.
   void RemoveSnapshot(uint64_t version);
+  // True if both snapshot versions are known and share one indicator table.
+  bool SameIndicators(uint64_t a, uint64_t b) const;
+  // Receives the resolved-address records that workers send beside alerts.
+  void set_on_resolved(std::function<void(const dp::ResolvedRecord&)> on_resolved) {
+    on_resolved_ = std::move(on_resolved);
+  }
 
   void OnRecord(const dp::WorkerRecord& record);
   // Writes alerts whose flow record never arrived (shutdown), the summaries of open
@@ -125,6 +131,7 @@ class AlertPipeline {
   absl::flat_hash_map<std::string, Window> dedup_windows_;  // attribute|source|destination
   absl::flat_hash_map<std::string, Window> rate_windows_;   // attribute
   std::function<void(const AlertSummary&)> on_alert_;
+  std::function<void(const dp::ResolvedRecord&)> on_resolved_;
   AlertPipelineStats stats_;
   RateLimitedLog error_log_{5, std::chrono::seconds(10)};
 };

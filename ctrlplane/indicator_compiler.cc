@@ -9,7 +9,10 @@
 #include "ctrlplane/absl_bridge.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "dataplane/match/domain_name.h"
+#include "dataplane/match/domain_set.h"
 #include "dataplane/match/ip_set.h"
+#include "dataplane/match/url.h"
 
 namespace sensor::ctl {
 namespace {
@@ -160,6 +163,10 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
   stats.errors = std::move(loaded.errors);
 
   dp::IpSetBuilder builder;
+  dp::DomainSetBuilder domain_builder;
+  dp::UrlSetBuilder url_builder;
+  bool any_domain = false;
+  bool any_url = false;
   std::vector<dp::PatternSource> patterns;
   auto add_entry = [&](misp::Attribute& attribute, IndicatorEntry entry) {
     const misp::Event& event = loaded.events[attribute.event_index];
@@ -175,7 +182,9 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
   for (misp::Attribute& attribute : loaded.attributes) {
     const AddressType* address_type = FindAddressType(attribute.type);
     const bool is_pattern = attribute.type == "pattern-in-traffic";
-    if (address_type == nullptr && !is_pattern) {
+    const bool is_domain = attribute.type == "domain" || attribute.type == "hostname";
+    const bool is_url = attribute.type == "url";
+    if (address_type == nullptr && !is_pattern && !is_domain && !is_url) {
       ++stats.not_matched_by_type[attribute.type];
       continue;
     }
@@ -185,6 +194,34 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
     }
     if (!attribute.to_ids && !options.include_non_ids) {
       ++stats.skipped_not_ids;
+      continue;
+    }
+    if (is_domain || is_url) {
+      absl::StatusOr<std::string> canonical = is_domain ? dp::CanonicalizeDomainName(attribute.value)
+                                                        : dp::NormalizeUrl(attribute.value);
+      if (!canonical.ok()) {
+        stats.errors.push_back(absl::StrFormat("%s: attribute %s (%s): %s",
+                                               loaded.events[attribute.event_index].source,
+                                               attribute.uuid, attribute.type,
+                                               canonical.status().message()));
+        ++stats.rejected;
+        continue;
+      }
+      IndicatorEntry entry;
+      entry.kind = is_domain ? IndicatorKind::kDomain : IndicatorKind::kUrl;
+      entry.matched_value = *canonical;
+      const bool hostname = attribute.type == "hostname";
+      const uint32_t index = add_entry(attribute, std::move(entry));
+      any_domain |= is_domain;
+      any_url |= is_url;
+      if (is_domain) {
+        (void)domain_builder.Add(*canonical,
+                                 hostname ? dp::DomainMatchKind::kHostname
+                                          : dp::DomainMatchKind::kDomain,
+                                 index);
+      } else {
+        (void)url_builder.Add(*canonical, index);
+      }
       continue;
     }
     if (is_pattern) {
@@ -200,6 +237,7 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
     }
 
     std::string_view address_text = attribute.value;
+    std::string domain_part;  // The domain of a domain|ip pair.
     uint16_t port = 0;
     absl::Status status;
     const size_t bar = address_text.find('|');
@@ -214,6 +252,7 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
         address_text = address_text.substr(0, bar);
       } else {
         address_text = address_text.substr(bar + 1);
+        domain_part = attribute.value.substr(0, bar);
       }
     }
     absl::StatusOr<ParsedPrefix> prefix = status.ok()
@@ -236,12 +275,28 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
     rule.sides = address_type->sides;
     rule.indicator = add_entry(attribute, std::move(entry));
     builder.Add(prefix->address, prefix->length, rule);
+    if (!domain_part.empty()) {
+      // The domain of a domain|ip pair matches like a `domain` attribute, with the same
+      // context; an unusable domain leaves the address part in place.
+      absl::StatusOr<std::string> canonical = dp::CanonicalizeDomainName(domain_part);
+      if (canonical.ok() && domain_builder
+                                .Add(*canonical, dp::DomainMatchKind::kDomain, rule.indicator)
+                                .ok()) {
+        any_domain = true;
+      }
+    }
   }
   table->events = std::move(loaded.events);
 
   result.snapshot = std::make_unique<dp::Snapshot>();
   result.snapshot->version = version;
-  result.snapshot->addresses = std::move(builder).Build();
+  result.snapshot->addresses = std::make_shared<const dp::IpSet>(std::move(builder).Build());
+  if (any_domain) {
+    result.snapshot->domains = std::make_shared<const dp::DomainSet>(std::move(domain_builder).Build());
+  }
+  if (any_url) {
+    result.snapshot->urls = std::make_shared<const dp::UrlSet>(std::move(url_builder).Build());
+  }
   if (!patterns.empty()) {
     std::vector<dp::RejectedPattern> rejected;
     absl::StatusOr<std::unique_ptr<dp::PatternDatabase>> database =

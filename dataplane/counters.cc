@@ -28,6 +28,17 @@ const std::array<CounterInfo, kCounterCount>& CounterTable() {
       {"stream_depth_reached", "TCP directions whose stream scan stopped at the depth limit"},
       {"stream_gaps", "TCP segments that arrived after a gap, so the stream skipped data"},
       {"session_table_full", "Flows that needed per-flow payload state but found none free"},
+      {"dns_messages", "DNS messages parsed (UDP, or whole in one TCP segment)"},
+      {"dns_malformed", "DNS messages that failed to parse (bad names, pointer loops, ...)"},
+      {"tls_client_hellos", "TLS ClientHellos read, possibly from several segments"},
+      {"http_requests", "HTTP/1.x request heads read (first request of a connection)"},
+      {"quic_client_hellos", "ClientHellos read from decrypted QUIC Initial packets"},
+      {"names_not_canonical", "Names from traffic that could not be canonicalised"},
+      {"name_matches", "Names from traffic that matched a domain indicator"},
+      {"url_matches", "HTTP request URLs that matched a URL indicator"},
+      {"resolved_queued", "Addresses from DNS answers for listed domains sent to be watched"},
+      {"resolved_ring_full", "Such addresses dropped because the record ring was full"},
+      {"handshake_given_up", "Client handshakes not read: out of order beyond the buffer"},
   }};
   return kTable;
 }

@@ -39,6 +39,17 @@ enum class Counter : uint16_t {
   kStreamDepthReached,
   kStreamGaps,
   kSessionTableFull,
+  kDnsMessages,
+  kDnsMalformed,
+  kTlsClientHellos,
+  kHttpRequests,
+  kQuicClientHellos,
+  kNamesNotCanonical,
+  kNameMatches,
+  kUrlMatches,
+  kResolvedQueued,
+  kResolvedRingFull,
+  kHandshakeGivenUp,
   kCount,
 };
 

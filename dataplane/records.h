@@ -81,7 +81,17 @@ struct FlowRecord {
   uint8_t reserved[3] = {};
 };
 
-enum class RecordKind : uint32_t { kAlert = 1, kFlow = 2 };
+// An address from a DNS answer for a name that matched a domain indicator; the control
+// thread watches it as an indicator with the domain's context until it expires.
+struct ResolvedRecord {
+  uint64_t snapshot_version = 0;
+  uint64_t packet_time_ns = 0;
+  IpAddress address;
+  uint32_t indicator = 0;  // The domain's index in that snapshot's indicator table.
+  uint32_t ttl = 0;        // Seconds, from the DNS answer.
+};
+
+enum class RecordKind : uint32_t { kAlert = 1, kFlow = 2, kResolved = 3 };
 
 struct WorkerRecord {
   RecordKind kind = RecordKind::kAlert;
@@ -89,6 +99,7 @@ struct WorkerRecord {
   union {
     AlertRecord alert;
     FlowRecord flow;
+    ResolvedRecord resolved;
   };
   WorkerRecord() : alert() {}
 };

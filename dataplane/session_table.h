@@ -5,9 +5,12 @@
 // the flow goes without (counted by the caller), it never waits or allocates.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "dataplane/proto/quic_initial.h"
 
 struct hs_stream;
 
@@ -26,12 +29,28 @@ struct Session {
   uint64_t scanned[2] = {};        // Stream bytes scanned per direction.
   bool seq_known[2] = {};
   bool stream_done[2] = {};        // Depth reached or stream could not be opened.
-  // Client-to-server handshake reassembly (TLS ClientHello or HTTP request header).
+  // Client-to-server handshake reassembly (TLS ClientHello or HTTP request header):
+  // segments are placed by sequence number, so they may arrive in any order.
+  static constexpr int kMaxRanges = 8;
+  struct Range {
+    uint32_t begin = 0;  // Offsets into `handshake`.
+    uint32_t end = 0;
+  };
   bool handshake_done = false;
+  bool handshake_base_known = false;
   uint32_t handshake_base_seq = 0;  // Sequence number of handshake[0].
-  uint32_t handshake_length = 0;    // Contiguous bytes from handshake_base_seq.
-  uint32_t handshake_seen = 0;      // Segments stored, for out-of-order bookkeeping.
+  uint8_t range_count = 0;
+  std::array<Range, kMaxRanges> ranges{};
   std::byte handshake[kReassemblyBytes];
+  // QUIC: Initial packets of the client, until the ClientHello is read.
+  bool quic_done = false;
+  QuicInitialState quic;
+
+  // Stores a client segment; returns false if it cannot be placed (too far out of order
+  // or beyond kReassemblyBytes), after which the caller gives up on the handshake.
+  bool StoreHandshakeSegment(uint32_t seq, const std::byte* data, uint32_t length);
+  // Bytes available without a gap from handshake[0].
+  uint32_t ContiguousHandshakeBytes() const;
 };
 
 class SessionTable {

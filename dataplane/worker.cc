@@ -54,7 +54,10 @@ struct TscClock {
 Worker::Worker(const WorkerConfig& config)
     : config_(config),
       flows_(config.flows, uint64_t{config.index} << 56),
-      sessions_(config.sessions) {}
+      sessions_(config.sessions),
+      quic_(QuicInitialDecryptor::Create()),
+      dns_(std::make_unique<DnsMessage>()),
+      url_(std::make_unique<UrlBuffer>()) {}
 
 void Worker::Run() {
   StreamStatePool::BindToThisThread(config_.stream_pool);
@@ -180,6 +183,9 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
       MatchDirection(*flow, info, direction, snapshot)) {
     flow->matched_directions |= direction_bit;
   }
+  if ((snapshot.domains != nullptr || snapshot.urls != nullptr) && info.payload_length > 0) {
+    InspectApplication(*flow, info, data, direction, snapshot);
+  }
   if (snapshot.patterns != nullptr && info.payload_length > 0) {
     ScanPayload(*flow, info, data, direction, snapshot);
   }
@@ -196,10 +202,23 @@ bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
   };
   const uint16_t src_port = info.has_ports ? info.src_port : 0;
   const uint16_t dst_port = info.has_ports ? info.dst_port : 0;
-  snapshot.addresses.Match(info.src, kSideSource, src_port,
-                           [&](const AddressRule& rule) { emit(rule, kSideSource); });
-  snapshot.addresses.Match(info.dst, kSideDestination, dst_port,
-                           [&](const AddressRule& rule) { emit(rule, kSideDestination); });
+  snapshot.addresses->Match(info.src, kSideSource, src_port,
+                            [&](const AddressRule& rule) { emit(rule, kSideSource); });
+  snapshot.addresses->Match(info.dst, kSideDestination, dst_port,
+                            [&](const AddressRule& rule) { emit(rule, kSideDestination); });
+  if (snapshot.resolved != nullptr) {
+    auto emit_resolved = [&](const AddressRule& rule, MatchSide side) {
+      ++matches;
+      all_sent &= EmitAlert(flow, direction, rule.indicator, side, MatchSource::kDnsResolved,
+                            {}, snapshot);
+    };
+    snapshot.resolved->Match(info.src, kSideSource, 0, [&](const AddressRule& rule) {
+      emit_resolved(rule, kSideSource);
+    });
+    snapshot.resolved->Match(info.dst, kSideDestination, 0, [&](const AddressRule& rule) {
+      emit_resolved(rule, kSideDestination);
+    });
+  }
   if (matches > 0) config_.counters->Add(Counter::kAddressMatches, 1);
   return all_sent;
 }

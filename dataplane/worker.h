@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 
 #include "dataplane/counters.h"
@@ -18,6 +20,9 @@
 #include "dataplane/records.h"
 #include "dataplane/rx_input.h"
 #include "dataplane/session_table.h"
+#include "dataplane/match/url.h"
+#include "dataplane/proto/dns.h"
+#include "dataplane/proto/quic_initial.h"
 #include "dataplane/snapshot.h"
 
 struct rte_ring;
@@ -60,6 +65,21 @@ class Worker {
   // Queues one alert record; returns false when the ring is full.
   bool EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side,
                  MatchSource source, std::string_view observed, const Snapshot& snapshot);
+  // Reads names and URLs (DNS, TLS and QUIC SNI, HTTP Host and URL) and matches them
+  // against the snapshot's domain and URL sets. Defined in worker_app.cc.
+  void InspectApplication(Flow& flow, const PacketInfo& info, const std::byte* frame,
+                          int direction, const Snapshot& snapshot);
+  void InspectDns(Flow& flow, std::span<const std::byte> message, int direction,
+                  const Snapshot& snapshot);
+  void InspectClientStream(Flow& flow, const PacketInfo& info, const std::byte* frame,
+                           const Snapshot& snapshot);
+  void InspectQuic(Flow& flow, const PacketInfo& info, const std::byte* frame,
+                   const Snapshot& snapshot);
+  // Canonicalises `name` and alerts on every domain rule it matches; returns how many.
+  int MatchName(Flow& flow, int direction, std::string_view name, MatchSource source,
+                const Snapshot& snapshot);
+  bool SendResolved(uint32_t indicator, const IpAddress& address, uint32_t ttl,
+                    const Snapshot& snapshot);
   void ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
                    const Snapshot& snapshot);
   void ScanStream(Flow& flow, Session& session, const PacketInfo& info,
@@ -73,6 +93,9 @@ class Worker {
   WorkerConfig config_;
   FlowTable flows_;
   SessionTable sessions_;
+  std::unique_ptr<QuicInitialDecryptor> quic_;  // Per worker: OpenSSL contexts.
+  std::unique_ptr<DnsMessage> dns_;             // Parse buffers kept off the stack.
+  std::unique_ptr<UrlBuffer> url_;
   uint64_t now_ns_ = 0;  // Time of the newest packet seen; the flow table's clock.
   std::array<uint64_t, kDecodeStatusCount> burst_decode_{};
 };

@@ -23,6 +23,7 @@
 #include "ctrlplane/indicator_compiler.h"
 #include "ctrlplane/log.h"
 #include "ctrlplane/misp/misp_loader.h"
+#include "ctrlplane/resolved_watch.h"
 #include "ctrlplane/sinks/ndjson_sink.h"
 #include "ctrlplane/snapshot_publisher.h"
 #include "sensor/capture_scan.h"
@@ -263,13 +264,15 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     if (const dp::Snapshot* current = (*publisher)->current(); current->patterns != nullptr) {
       engine_options.stream_state_bytes = current->patterns->stream_state_bytes();
     }
+    ctl::ResolvedWatch resolved(ctl::ResolvedWatchOptions{}, publisher->get(), &pipeline);
+    pipeline.set_on_resolved([&](const dp::ResolvedRecord& record) { resolved.OnResolved(record); });
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options, publisher->get());
     if (!engine.ok()) {
       PrintError(engine.status().message());
       return kExitFailure;
     }
-    if (absl::Status status = (*engine)->Run(pipeline, nullptr); !status.ok()) {
+    if (absl::Status status = (*engine)->Run(pipeline, [&] { resolved.Tick(); }); !status.ok()) {
       PrintError(status.message());
       return kExitFailure;
     }

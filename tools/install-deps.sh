@@ -8,7 +8,7 @@ packages=(
   g++ meson ninja-build pkg-config python3
   # Libraries the sensor links.
   libdpdk-dev libhyperscan-dev libmaxminddb-dev libsimdjson-dev libfmt-dev libabsl-dev
-  libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev
+  libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev libidn2-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
 )

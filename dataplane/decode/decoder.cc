@@ -7,21 +7,16 @@
 #include <span>
 #include <string_view>
 
+#include "dataplane/decode/decoder_internal.h"
 #include "dataplane/decode/packet.h"
 
 namespace sensor::dp {
-
+namespace decode_internal {
 namespace {
 
-using Bytes = std::span<const std::byte>;
-
-constexpr uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
 constexpr uint16_t kEtherTypeVlan = 0x8100;        // IEEE 802.1Q customer tag.
 constexpr uint16_t kEtherTypeQinq = 0x88A8;        // IEEE 802.1ad service tag.
 constexpr uint16_t kEtherTypeQinqLegacy = 0x9100;  // Pre-802.1ad vendor QinQ tag.
-constexpr uint16_t kEtherTypeMplsUnicast = 0x8847;
-constexpr uint16_t kEtherTypeMplsMulticast = 0x8848;
 
 constexpr size_t kEthernetHeaderLength = 14;
 constexpr size_t kEtherTypeOffset = 12;
@@ -53,21 +48,6 @@ constexpr size_t kIcmpMinLength = 4;  // Type, code and checksum.
 // PacketInfo stores offsets as uint16_t, so the decoders see at most this many bytes of a
 // frame. A DPDK mbuf segment is limited to the same size by its uint16_t data_len.
 constexpr size_t kMaxDecodedLength = 0xFFFF;
-
-uint8_t Load8(Bytes packet, size_t offset) { return std::to_integer<uint8_t>(packet[offset]); }
-
-uint16_t Load16(Bytes packet, size_t offset) {
-  return static_cast<uint16_t>(Load8(packet, offset) << 8 | Load8(packet, offset + 1));
-}
-
-uint32_t Load32(Bytes packet, size_t offset) {
-  return static_cast<uint32_t>(Load16(packet, offset)) << 16 | Load16(packet, offset + 2);
-}
-
-// Returns whether `length` bytes starting at `offset` lie before `end`, without overflow.
-bool Fits(size_t end, size_t offset, size_t length) {
-  return offset <= end && length <= end - offset;
-}
 
 Bytes ClipToMaxDecodedLength(Bytes frame) {
   return frame.first(std::min(frame.size(), kMaxDecodedLength));
@@ -137,6 +117,21 @@ DecodeStatus DecodeIcmp(Bytes packet, size_t offset, size_t end, DecodeStatus tr
   return DecodeStatus::kOk;
 }
 
+// Decodes a UDP header and, when its destination port belongs to a tunnel, the tunnel and
+// the packet inside it. The port alone decides: a datagram to port 4789 that is not VXLAN
+// is counted under a VXLAN status, not decoded as plain UDP, so that a mirrored tunnel is
+// never matched on its outer addresses.
+// NOTE: the other side of that choice is that other traffic sent to 2152, 4789, 4790 or
+// 6081 is never matched either. Only the per-status counters show it.
+DecodeStatus DecodeUdpOrUdpTunnel(Bytes packet, size_t offset, size_t end, PacketInfo& info) {
+  const DecodeStatus status = DecodeUdp(packet, offset, end, info);
+  if (status != DecodeStatus::kOk || !IsUdpTunnelPort(info.dst_port)) {
+    return status;
+  }
+  const size_t udp_end = size_t{info.payload_offset} + info.payload_length;
+  return DecodeUdpTunnel(packet.first(udp_end), info.payload_offset, info.dst_port, info);
+}
+
 // Decodes the upper-layer header at `offset`. `end` is the end of the IP datagram, already
 // clipped to the captured bytes.
 DecodeStatus DecodeTransport(Bytes packet, size_t offset, size_t end, uint8_t protocol,
@@ -147,11 +142,18 @@ DecodeStatus DecodeTransport(Bytes packet, size_t offset, size_t end, uint8_t pr
     case kIpProtoTcp:
       return DecodeTcp(packet, offset, end, info);
     case kIpProtoUdp:
-      return DecodeUdp(packet, offset, end, info);
+      return DecodeUdpOrUdpTunnel(packet, offset, end, info);
     case kIpProtoIcmp:
       return DecodeIcmp(packet, offset, end, DecodeStatus::kTruncatedIcmp, info);
     case kIpProtoIcmpv6:
       return DecodeIcmp(packet, offset, end, DecodeStatus::kTruncatedIcmpv6, info);
+    case kIpProtoGre:
+      SetPayload(offset, end, info);
+      return DecodeGre(packet.first(end), offset, info);
+    case kIpProtoIpv4InIp:
+    case kIpProtoIpv6InIp:
+      SetPayload(offset, end, info);
+      return DecodeIpInIp(packet.first(end), offset, protocol, info);
     default:
       SetPayload(offset, end, info);
       return DecodeStatus::kOk;
@@ -159,14 +161,56 @@ DecodeStatus DecodeTransport(Bytes packet, size_t offset, size_t end, uint8_t pr
 }
 
 // Records a fragment that does not start the datagram. It has no transport header, so
-// `offset` and the payload both point at the fragment data.
+// `offset` and the payload both point at the fragment data. A later fragment of a GRE or
+// IP-in-IP packet holds only part of an inner packet whose headers were in the first
+// fragment, so it is counted rather than matched on the tunnel endpoints' addresses.
 DecodeStatus RecordLaterFragment(size_t offset, size_t end, uint8_t protocol, PacketInfo& info) {
   info.is_fragment = true;
   info.protocol = protocol;
   info.l4_offset = static_cast<uint16_t>(offset);
   SetPayload(offset, end, info);
+  if (IsIpTunnelProtocol(protocol)) {
+    return DecodeStatus::kTunnelLaterFragment;
+  }
   return DecodeStatus::kOk;
 }
+
+bool IsIpv6ExtensionHeader(uint8_t next_header) {
+  switch (next_header) {
+    case kIpv6HopByHop:
+    case kIpv6Routing:
+    case kIpv6Fragment:
+    case kIpv6AuthenticationHeader:
+    case kIpv6DestinationOptions:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Returns the end of the IPv6 payload clipped to the frame, or nothing when the payload
+// length field is invalid.
+std::optional<size_t> FindIpv6PayloadEnd(Bytes packet, size_t offset, uint8_t next_header) {
+  const size_t payload_length = Load16(packet, offset + 4);
+  const size_t payload_offset = offset + kIpv6HeaderLength;
+  if (payload_length == 0 && next_header == kIpv6HopByHop) {
+    // A possible RFC 2675 jumbogram. Its Jumbo Payload option is not parsed, so the packet
+    // is taken to run to the end of the frame.
+    return packet.size();
+  }
+  if (payload_length == 0 && next_header != kIpv6NoNextHeader) {
+    // Every other next header needs at least one byte of payload.
+    return std::nullopt;
+  }
+  return std::min(packet.size(), payload_offset + payload_length);
+}
+
+bool IsVlanTpid(uint16_t ether_type) {
+  return ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinq ||
+         ether_type == kEtherTypeQinqLegacy;
+}
+
+}  // namespace
 
 DecodeStatus DecodeIpv4(Bytes packet, size_t offset, PacketInfo& info) {
   info.l3_offset = static_cast<uint16_t>(offset);
@@ -208,36 +252,6 @@ DecodeStatus DecodeIpv4(Bytes packet, size_t offset, PacketInfo& info) {
     info.is_first_fragment = true;
   }
   return DecodeTransport(packet, l4_offset, end, info.protocol, info);
-}
-
-bool IsIpv6ExtensionHeader(uint8_t next_header) {
-  switch (next_header) {
-    case kIpv6HopByHop:
-    case kIpv6Routing:
-    case kIpv6Fragment:
-    case kIpv6AuthenticationHeader:
-    case kIpv6DestinationOptions:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Returns the end of the IPv6 payload clipped to the frame, or nothing when the payload
-// length field is invalid.
-std::optional<size_t> FindIpv6PayloadEnd(Bytes packet, size_t offset, uint8_t next_header) {
-  const size_t payload_length = Load16(packet, offset + 4);
-  const size_t payload_offset = offset + kIpv6HeaderLength;
-  if (payload_length == 0 && next_header == kIpv6HopByHop) {
-    // A possible RFC 2675 jumbogram. Its Jumbo Payload option is not parsed, so the packet
-    // is taken to run to the end of the frame.
-    return packet.size();
-  }
-  if (payload_length == 0 && next_header != kIpv6NoNextHeader) {
-    // Every other next header needs at least one byte of payload.
-    return std::nullopt;
-  }
-  return std::min(packet.size(), payload_offset + payload_length);
 }
 
 DecodeStatus DecodeIpv6(Bytes packet, size_t offset, PacketInfo& info) {
@@ -320,15 +334,18 @@ DecodeStatus DecodeIpv6(Bytes packet, size_t offset, PacketInfo& info) {
 }
 
 DecodeStatus DecodeMpls(Bytes packet, size_t offset, PacketInfo& info) {
+  // The limit applies to each stack, because a tunnel can carry a stack of its own.
+  int label_count = 0;
   bool bottom_of_stack = false;
   while (!bottom_of_stack) {
-    if (info.mpls_count == kMaxMplsLabels) {
+    if (label_count == kMaxMplsLabels) {
       return DecodeStatus::kTooManyMplsLabels;
     }
     if (!Fits(packet.size(), offset, kMplsLabelLength)) {
       return DecodeStatus::kTruncatedMpls;
     }
     bottom_of_stack = (Load8(packet, offset + 2) & 0x01) != 0;
+    ++label_count;
     ++info.mpls_count;
     offset += kMplsLabelLength;
   }
@@ -348,24 +365,24 @@ DecodeStatus DecodeMpls(Bytes packet, size_t offset, PacketInfo& info) {
   }
 }
 
-bool IsVlanTpid(uint16_t ether_type) {
-  return ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinq ||
-         ether_type == kEtherTypeQinqLegacy;
-}
-
-}  // namespace
-
-DecodeStatus DecodeEthernet(std::span<const std::byte> frame, PacketInfo& info) {
-  info = PacketInfo{};
-  const Bytes packet = ClipToMaxDecodedLength(frame);
-  if (packet.size() < kEthernetHeaderLength) {
+DecodeStatus DecodeEthernetHeader(Bytes packet, size_t offset, PacketInfo& info) {
+  if (!Fits(packet.size(), offset, kEthernetHeaderLength)) {
     return DecodeStatus::kTruncatedEthernet;
   }
+  // The tags of an Ethernet header inside a tunnel describe the inner network, so they
+  // must not replace the VLAN ids that flows of the captured frame are keyed on.
+  const bool in_tunnel = info.tunnel.depth > 0;
+  uint8_t& vlan_count = in_tunnel ? info.tunnel.inner_vlan_count : info.vlan_count;
+  uint16_t& vlan_outer = in_tunnel ? info.tunnel.inner_vlan_outer : info.vlan_outer;
+  uint16_t& vlan_inner = in_tunnel ? info.tunnel.inner_vlan_inner : info.vlan_inner;
+  vlan_count = 0;
+  vlan_outer = 0;
+  vlan_inner = 0;
 
-  uint16_t ether_type = Load16(packet, kEtherTypeOffset);
-  size_t offset = kEthernetHeaderLength;
+  uint16_t ether_type = Load16(packet, offset + kEtherTypeOffset);
+  offset += kEthernetHeaderLength;
   while (IsVlanTpid(ether_type)) {
-    if (info.vlan_count == kMaxVlanTags) {
+    if (vlan_count == kMaxVlanTags) {
       return DecodeStatus::kTooManyVlanTags;
     }
     if (!Fits(packet.size(), offset, kVlanTagLength)) {
@@ -374,12 +391,12 @@ DecodeStatus DecodeEthernet(std::span<const std::byte> frame, PacketInfo& info) 
     // The tag's TPID was read as the previous EtherType. Next come the TCI and the
     // EtherType that the tag encloses.
     const uint16_t vlan_id = Load16(packet, offset) & kVlanIdMask;
-    if (info.vlan_count == 0) {
-      info.vlan_outer = vlan_id;
+    if (vlan_count == 0) {
+      vlan_outer = vlan_id;
     } else {
-      info.vlan_inner = vlan_id;
+      vlan_inner = vlan_id;
     }
-    ++info.vlan_count;
+    ++vlan_count;
     ether_type = Load16(packet, offset + 2);
     offset += kVlanTagLength;
   }
@@ -398,15 +415,34 @@ DecodeStatus DecodeEthernet(std::span<const std::byte> frame, PacketInfo& info) 
   }
 }
 
-DecodeStatus DecodeIp(std::span<const std::byte> packet, size_t offset, PacketInfo& info) {
-  // The link-layer fields stay, so a tunnelled packet can be decoded into the PacketInfo
-  // of its outer frame. Everything from the IP layer up is reset.
+void ResetIpLayer(PacketInfo& info, bool keep_tunnel) {
   PacketInfo fresh;
   fresh.vlan_count = info.vlan_count;
   fresh.vlan_outer = info.vlan_outer;
   fresh.vlan_inner = info.vlan_inner;
   fresh.mpls_count = info.mpls_count;
+  if (keep_tunnel) {
+    fresh.tunnel = info.tunnel;
+  }
   info = fresh;
+}
+
+}  // namespace decode_internal
+
+using decode_internal::Bytes;
+using decode_internal::ClipToMaxDecodedLength;
+using decode_internal::kMaxDecodedLength;
+using decode_internal::Load8;
+
+DecodeStatus DecodeEthernet(std::span<const std::byte> frame, PacketInfo& info) {
+  info = PacketInfo{};
+  return decode_internal::DecodeEthernetHeader(ClipToMaxDecodedLength(frame), 0, info);
+}
+
+DecodeStatus DecodeIp(std::span<const std::byte> packet, size_t offset, PacketInfo& info) {
+  // The link-layer fields stay, so a tunnelled packet can be decoded into the PacketInfo
+  // of its outer frame. Everything from the IP layer up, tunnel fields included, is reset.
+  decode_internal::ResetIpLayer(info, /*keep_tunnel=*/false);
   info.l3_offset = static_cast<uint16_t>(std::min(offset, kMaxDecodedLength));
 
   const Bytes clipped = ClipToMaxDecodedLength(packet);
@@ -416,9 +452,9 @@ DecodeStatus DecodeIp(std::span<const std::byte> packet, size_t offset, PacketIn
     return DecodeStatus::kTruncatedIpv4;
   }
   if ((Load8(clipped, offset) >> 4) == 6) {
-    return DecodeIpv6(clipped, offset, info);
+    return decode_internal::DecodeIpv6(clipped, offset, info);
   }
-  return DecodeIpv4(clipped, offset, info);
+  return decode_internal::DecodeIpv4(clipped, offset, info);
 }
 
 std::string_view DecodeStatusName(DecodeStatus status) {
@@ -469,6 +505,42 @@ std::string_view DecodeStatusName(DecodeStatus status) {
       return "truncated_icmp";
     case DecodeStatus::kTruncatedIcmpv6:
       return "truncated_icmpv6";
+    case DecodeStatus::kTooManyTunnels:
+      return "too_many_tunnels";
+    case DecodeStatus::kTunnelLaterFragment:
+      return "tunnel_later_fragment";
+    case DecodeStatus::kTruncatedGre:
+      return "truncated_gre";
+    case DecodeStatus::kUnsupportedGreVersion:
+      return "unsupported_gre_version";
+    case DecodeStatus::kUnsupportedGreFlags:
+      return "unsupported_gre_flags";
+    case DecodeStatus::kUnknownGreProtocol:
+      return "unknown_gre_protocol";
+    case DecodeStatus::kTruncatedErspan:
+      return "truncated_erspan";
+    case DecodeStatus::kUnsupportedErspanVersion:
+      return "unsupported_erspan_version";
+    case DecodeStatus::kTruncatedVxlan:
+      return "truncated_vxlan";
+    case DecodeStatus::kBadVxlanFlags:
+      return "bad_vxlan_flags";
+    case DecodeStatus::kUnsupportedVxlanGpe:
+      return "unsupported_vxlan_gpe";
+    case DecodeStatus::kUnsupportedGeneve:
+      return "unsupported_geneve";
+    case DecodeStatus::kTruncatedGtp:
+      return "truncated_gtp";
+    case DecodeStatus::kUnsupportedGtpVersion:
+      return "unsupported_gtp_version";
+    case DecodeStatus::kBadGtpExtensionHeader:
+      return "bad_gtp_extension_header";
+    case DecodeStatus::kTooManyGtpExtensionHeaders:
+      return "too_many_gtp_extension_headers";
+    case DecodeStatus::kGtpSignallingMessage:
+      return "gtp_signalling_message";
+    case DecodeStatus::kUnknownGtpPayload:
+      return "unknown_gtp_payload";
     case DecodeStatus::kCount:
       break;
   }

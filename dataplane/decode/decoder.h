@@ -1,5 +1,7 @@
 // Packet decoder: Ethernet, 802.1Q/802.1ad tags, MPLS label stacks, IPv4, IPv6 and its
-// extension headers, TCP, UDP, ICMP and ICMPv6.
+// extension headers, TCP, UDP, ICMP and ICMPv6. It also decodes GRE (with ERSPAN and
+// transparent Ethernet bridging), VXLAN, GTP-U and IP-in-IP tunnels, up to
+// kMaxTunnelDepth layers, and then describes the innermost packet (see TunnelInfo).
 //
 // Called on worker lcores for every packet: it never allocates, locks or logs, and
 // reads only inside `frame`. The caller counts the returned status.

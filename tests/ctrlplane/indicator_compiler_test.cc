@@ -96,7 +96,7 @@ TEST(CompileIndicatorsTest, CountsAndFilters) {
   deleted.deleted = true;
   CompileResult result = CompileIndicators(
       OneEvent({Attribute("a1", "ip-dst", "192.0.2.1"), not_ids, deleted,
-                Attribute("a4", "domain", "example.org"),
+                Attribute("a4", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
                 Attribute("a5", "ip-src|port", "192.0.2.5|443"),
                 Attribute("a6", "domain|ip", "example.org|2001:db8::6"),
                 Attribute("a7", "ip-dst|port", "192.0.2.7|99999"),
@@ -109,7 +109,7 @@ TEST(CompileIndicatorsTest, CountsAndFilters) {
   EXPECT_EQ(stats.loaded_by_type.at("domain|ip"), 1u);
   EXPECT_EQ(stats.skipped_not_ids, 1u);
   EXPECT_EQ(stats.skipped_deleted, 1u);
-  EXPECT_EQ(stats.not_matched_by_type.at("domain"), 1u);
+  EXPECT_EQ(stats.not_matched_by_type.at("md5"), 1u);
   EXPECT_EQ(stats.rejected, 2u);
   ASSERT_EQ(stats.errors.size(), 2u);
   EXPECT_NE(stats.errors[0].find("events/test.json: attribute a7"), std::string::npos);
@@ -117,7 +117,7 @@ TEST(CompileIndicatorsTest, CountsAndFilters) {
   EXPECT_NE(stats.errors[1].find("attribute a8"), std::string::npos);
   EXPECT_EQ(result.snapshot->version, 7u);
   EXPECT_EQ(result.snapshot->indicators->entries.size(), 3u);
-  EXPECT_EQ(result.snapshot->addresses.rule_count(), 3u);
+  EXPECT_EQ(result.snapshot->addresses->rule_count(), 3u);
 }
 
 TEST(CompileIndicatorsTest, IncludeNonIds) {
@@ -151,7 +151,7 @@ TEST(CompileIndicatorsTest, PortAndSideReachTheRules) {
   CompileResult result = CompileIndicators(
       OneEvent({Attribute("a1", "ip-dst|port", "192.0.2.1|8443")}), CompileOptions(), 1);
   int matches = 0;
-  result.snapshot->addresses.Match(dp::IpAddress::FromV4(0xC0000201), dp::kSideDestination,
+  result.snapshot->addresses->Match(dp::IpAddress::FromV4(0xC0000201), dp::kSideDestination,
                                    8443, [&](const dp::AddressRule& rule) {
                                      ++matches;
                                      EXPECT_EQ(rule.port, 8443);

@@ -99,12 +99,15 @@ class DnsAgainstMispStixEvent(ReplayTestCase):
 
     def test_one_alert_per_flow_and_attribute(self):
         # tshark -q -z conv,udp: 3 conversations between 10.16.1.11 and 8.8.8.8. Each
-        # matches the 4 ip-dst 8.8.8.8 attributes (queries) and the ip-src 8.8.8.8
-        # attribute (answers): 3 x 5 = 15.
-        self.assertEqual(len(self.replay.alerts), 15)
-        self.assertEqual(self.replay.stats["alerts"]["written"], 15)
+        # matches the 4 ip-dst 8.8.8.8 attributes (queries), the ip-src 8.8.8.8 attribute
+        # (answers) and, through its DNS question (tshark dns.qry.name), the hostname
+        # google.com of the event's network-socket object: 3 x 6 = 18.
+        self.assertEqual(len(self.replay.alerts), 18)
+        self.assertEqual(self.replay.stats["alerts"]["written"], 18)
         ids = {a["event"]["id"] for a in self.replay.alerts}
-        self.assertEqual(len(ids), 15)
+        self.assertEqual(len(ids), 18)
+        names = self.replay.alerts_for("5e5d71db-8d7c-430f-830d-6a9da964451a")
+        self.assertEqual(len(names), 3)
 
     def test_alert_fields(self):
         # Frame 1 (tshark): 10.16.1.11:55398 -> 8.8.8.8:53 at epoch 1494364058.364077.
@@ -439,7 +442,7 @@ class Pacing(ReplayTestCase):
         elapsed = time.monotonic() - start
         self.assertCleanExit(replay)
         self.assertGreaterEqual(elapsed, 0.58)
-        self.assertEqual(len(replay.alerts), 15)
+        self.assertEqual(len(replay.alerts), 18)
 
     def test_sigterm_flushes_alerts_and_exits_zero(self):
         with tempfile.TemporaryDirectory() as work:
@@ -460,8 +463,8 @@ class Pacing(ReplayTestCase):
             with open(stats_path, encoding="utf-8") as f:
                 stats = json.load(f)
         # Frames 1-2 (t=0 and 0.065 s) are replayed by then, frame 3 (t=3.22 s, 6.4 s at
-        # 0.5x) is not: the first flow's 5 alerts are written, with its counts.
-        self.assertEqual(len(alerts), 5)
+        # 0.5x) is not: the first flow's 6 alerts are written, with its counts.
+        self.assertEqual(len(alerts), 6)
         self.assertLess(stats["packets"], 6)
         self.assertEqual(stats["mbufs_in_use_at_exit"], 0)
 
@@ -506,35 +509,35 @@ class OutputTlp(ReplayTestCase):
 
 
 class Suppression(ReplayTestCase):
-    """dns-a-aaaa-mx.pcap: 3 flows within 6 s, each matching the same 5 attributes."""
+    """dns-a-aaaa-mx.pcap: 3 flows within 6 s, each matching the same 6 attributes."""
 
     def check_summaries(self, replay, reason):
         self.assertCleanExit(replay)
         alerts = [a for a in replay.alerts if "sensor" not in a]
         summaries = [a for a in replay.alerts if "sensor" in a]
-        # One alert per attribute gets through; the other 2 flows' 10 alerts are held back
+        # One alert per attribute gets through; the other 2 flows' 12 alerts are held back
         # and reported in one summary per attribute, so nothing is lost.
-        self.assertEqual(len(alerts), 5)
-        self.assertEqual(len(summaries), 5)
+        self.assertEqual(len(alerts), 6)
+        self.assertEqual(len(summaries), 6)
         for summary in summaries:
             self.assertEqual(summary["sensor"]["suppressed"]["reason"], reason)
             self.assertEqual(summary["sensor"]["suppressed"]["count"], 2)
             self.assertEqual(summary["event"]["action"], "suppressed-summary")
-        self.assertEqual(sum(s["sensor"]["suppressed"]["count"] for s in summaries), 10)
-        self.assertEqual(replay.stats["alerts"]["summaries_written"], 5)
-        self.assertEqual(len({a["event"]["id"] for a in replay.alerts}), 10)
+        self.assertEqual(sum(s["sensor"]["suppressed"]["count"] for s in summaries), 12)
+        self.assertEqual(replay.stats["alerts"]["summaries_written"], 6)
+        self.assertEqual(len({a["event"]["id"] for a in replay.alerts}), 12)
 
     def test_dedup_window(self):
         replay = run_replay(pcap("dns-a-aaaa-mx.pcap"), misp("events/misp-stixtest-all-types.json"),
                             "--dedup-window", "60")
         self.check_summaries(replay, "dedup")
-        self.assertEqual(replay.stats["alerts"]["suppressed_dedup"], 10)
+        self.assertEqual(replay.stats["alerts"]["suppressed_dedup"], 12)
 
     def test_rate_limit(self):
         replay = run_replay(pcap("dns-a-aaaa-mx.pcap"), misp("events/misp-stixtest-all-types.json"),
                             "--rate-limit", "1")
         self.check_summaries(replay, "rate_limit")
-        self.assertEqual(replay.stats["alerts"]["suppressed_rate_limit"], 10)
+        self.assertEqual(replay.stats["alerts"]["suppressed_rate_limit"], 12)
 
 
 class Patterns(ReplayTestCase):
@@ -569,6 +572,75 @@ class Patterns(ReplayTestCase):
         self.assertGreater(counters["streams_opened"], 0)
         self.assertEqual(counters["stream_open_failed"], 0)
         self.assertEqual(counters["session_table_full"], 0)
+
+
+class Names(ReplayTestCase):
+    """Domain, hostname and URL attributes of crafted/names.json on real captures."""
+
+    EVENT = "crafted/names.json"
+
+    def replay(self, capture):
+        replay = run_replay(pcap(capture), misp(self.EVENT))
+        self.assertCleanExit(replay)
+        return replay
+
+    def test_dns_questions(self):
+        # tshark -T fields -e dns.qry.name: google.com in all 3 queries (3 UDP flows).
+        replay = self.replay("dns-a-aaaa-mx.pcap")
+        alerts = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d61")
+        self.assertEqual(len(alerts), 3)
+        for alert in alerts:
+            self.assertEqual(alert["misp"]["matched_in"], "dns.question.name")
+            self.assertEqual(alert["dns"]["question"]["name"], "google.com")
+            self.assertEqual(alert["threat"]["indicator"]["type"], "domain-name")
+        # tshark -e dns.a -e dns.aaaa: 12 A records (frame 2) and 1 AAAA (frame 4) answer
+        # for google.com; each address is handed over to be watched.
+        self.assertEqual(replay.stats["counters"]["resolved_queued"], 13)
+
+    def test_tls12_sni_with_trailing_dot_and_case_in_intel(self):
+        # tshark -e tls.handshake.extensions_server_name, frame 4: google.de.
+        replay = self.replay("tls12-sni-google.de.pcap")
+        alerts = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d62")
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]["tls"]["client"]["server_name"], "google.de")
+        self.assertEqual(alerts[0]["misp"]["matched"], "google.de")
+
+    def test_tls13_sni_matches_parent_domain(self):
+        # Frame 4: rr4---sn-5hne6nzy.googlevideo.com, below the listed googlevideo.com.
+        replay = self.replay("tls13-sni-googlevideo.pcap")
+        alerts = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d63")
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]["tls"]["client"]["server_name"],
+                         "rr4---sn-5hne6nzy.googlevideo.com")
+        self.assertEqual(alerts[0]["destination"]["port"], 443)
+
+    def test_quic_initial_sni(self):
+        # tshark decrypts the Initial of frame 1: api.cirrus-ci.com.
+        replay = self.replay("quic-v1-sni-cirrus-ci.pcap")
+        alerts = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d64")
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]["misp"]["matched_in"], "quic.tls.client.server_name")
+        self.assertEqual(replay.stats["counters"]["quic_client_hellos"], 1)
+
+    def test_http_host_and_url(self):
+        # tshark -e http.host -e http.request.full_uri, frame 4: bro.org and
+        # http://bro.org/download/CHANGES.bro-aux.txt.
+        replay = self.replay("http-get-bro.org.pcap")
+        host = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d66")
+        self.assertEqual(len(host), 1)
+        self.assertEqual(host[0]["url"]["domain"], "bro.org")
+        url = replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d67")
+        self.assertEqual(len(url), 1)
+        self.assertEqual(url[0]["url"]["full"], "http://bro.org/download/CHANGES.bro-aux.txt")
+        self.assertEqual(url[0]["threat"]["indicator"]["url"]["full"],
+                         "http://bro.org/download/CHANGES.bro-aux.txt")
+        # A hostname attribute matches only that exact name.
+        self.assertEqual(replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d65"), [])
+
+    def test_invalid_domain_rejected_with_uuid(self):
+        replay = self.replay("http-get-bro.org.pcap")
+        self.assertIn("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d68", replay.stderr)
+        self.assertEqual(replay.stats["indicators"]["rejected"], 1)
 
 
 if __name__ == "__main__":

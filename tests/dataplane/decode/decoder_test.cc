@@ -19,20 +19,19 @@
 #include <vector>
 
 #include "dataplane/decode/packet.h"
+#include "tests/dataplane/decode/decode_test_util.h"
 
 namespace sensor::dp {
-
-// GoogleTest finds these printers by argument-dependent lookup, so they live in the
-// namespace of the printed types rather than in the unnamed namespace.
-void PrintTo(DecodeStatus status, std::ostream* out) { *out << DecodeStatusName(status); }
-
-void PrintTo(const IpAddress& address, std::ostream* out) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, address.bytes.data(), text, sizeof(text));
-  *out << text;
-}
-
 namespace {
+
+using decode_test::Address;
+using decode_test::CopyOf;
+using decode_test::DecodeFrame;
+using decode_test::ExactBuffer;
+using decode_test::ExpectPacketInfoEq;
+using decode_test::Insert;
+using decode_test::StatusFromLength;
+using decode_test::Store16;
 
 // clang-format off
 // http-get-bro.org.pcap frame 4: the HTTP GET of a plain IPv4 TCP connection.
@@ -331,76 +330,6 @@ constexpr size_t kPlainTcpOffset = 34;
 constexpr size_t kPlainUdpOffset = 34;
 constexpr size_t kPlainIpv6Offset = 14;
 constexpr size_t kPlainIpv6ExtensionOffset = 54;
-
-// A frame in a heap block of exactly its size, so that AddressSanitizer reports any read
-// past the end of the frame.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::span<const uint8_t> bytes)
-      : size_(bytes.size()), data_(std::make_unique<std::byte[]>(bytes.size())) {
-    if (size_ > 0) {
-      std::memcpy(data_.get(), bytes.data(), size_);
-    }
-  }
-
-  std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
-
- private:
-  size_t size_;
-  std::unique_ptr<std::byte[]> data_;
-};
-
-DecodeStatus DecodeFrame(std::span<const uint8_t> frame, PacketInfo& info) {
-  const ExactBuffer buffer(frame);
-  return DecodeEthernet(buffer.bytes(), info);
-}
-
-// Parses an IPv6 address, or an IPv4 address into its ::ffff:a.b.c.d form. Parsing with
-// inet_pton keeps the expected values independent of IpAddress::FromV4.
-IpAddress Address(const std::string& text) {
-  const bool is_v4 = text.find(':') == std::string::npos;
-  const std::string v6_text = is_v4 ? "::ffff:" + text : text;
-  IpAddress address;
-  EXPECT_EQ(inet_pton(AF_INET6, v6_text.c_str(), address.bytes.data()), 1) << text;
-  return address;
-}
-
-std::vector<uint8_t> CopyOf(std::span<const uint8_t> frame) {
-  return std::vector<uint8_t>(frame.begin(), frame.end());
-}
-
-void Insert(std::vector<uint8_t>& frame, size_t offset, std::initializer_list<uint8_t> bytes) {
-  frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(offset), bytes);
-}
-
-void Store16(std::vector<uint8_t>& frame, size_t offset, uint16_t value) {
-  frame[offset] = static_cast<uint8_t>(value >> 8);
-  frame[offset + 1] = static_cast<uint8_t>(value);
-}
-
-void ExpectPacketInfoEq(const PacketInfo& actual, const PacketInfo& expected) {
-  EXPECT_EQ(actual.src, expected.src);
-  EXPECT_EQ(actual.dst, expected.dst);
-  EXPECT_EQ(actual.src_port, expected.src_port);
-  EXPECT_EQ(actual.dst_port, expected.dst_port);
-  EXPECT_EQ(actual.ip_version, expected.ip_version);
-  EXPECT_EQ(actual.protocol, expected.protocol);
-  EXPECT_EQ(actual.tcp_flags, expected.tcp_flags);
-  EXPECT_EQ(actual.has_ports, expected.has_ports);
-  EXPECT_EQ(actual.is_fragment, expected.is_fragment);
-  EXPECT_EQ(actual.is_first_fragment, expected.is_first_fragment);
-  EXPECT_EQ(actual.icmp_type, expected.icmp_type);
-  EXPECT_EQ(actual.icmp_code, expected.icmp_code);
-  EXPECT_EQ(actual.vlan_count, expected.vlan_count);
-  EXPECT_EQ(actual.mpls_count, expected.mpls_count);
-  EXPECT_EQ(actual.vlan_outer, expected.vlan_outer);
-  EXPECT_EQ(actual.vlan_inner, expected.vlan_inner);
-  EXPECT_EQ(actual.ip_length, expected.ip_length);
-  EXPECT_EQ(actual.l3_offset, expected.l3_offset);
-  EXPECT_EQ(actual.l4_offset, expected.l4_offset);
-  EXPECT_EQ(actual.payload_offset, expected.payload_offset);
-  EXPECT_EQ(actual.payload_length, expected.payload_length);
-}
 
 std::string_view PayloadText(std::span<const uint8_t> frame, const PacketInfo& info,
                              size_t length) {
@@ -714,21 +643,27 @@ TEST(DecodeEthernetTest, UdpDnsQuery) {
                            });
 }
 
-// Expected values: gre-tunnel.pcap frame 1. GRE is not decoded, so the outer packet has no
-// ports and its payload starts at the GRE header.
-TEST(DecodeEthernetTest, GreIsOtherProtocol) {
+// Expected values: gre-tunnel.pcap frame 1. The fields describe the inner ICMP packet, and
+// the outer addresses are kept in the tunnel fields.
+TEST(DecodeEthernetTest, GreCarriesInnerIcmp) {
   PacketInfo info;
   ASSERT_EQ(DecodeFrame(kGreIcmpFrame, info), DecodeStatus::kOk);
   ExpectPacketInfoEq(info, PacketInfo{
-                               .src = Address("172.27.1.66"),
-                               .dst = Address("66.59.109.137"),
+                               .src = Address("66.59.111.190"),
+                               .dst = Address("172.28.2.3"),
                                .ip_version = 4,
-                               .protocol = 47,
-                               .ip_length = 108,
-                               .l3_offset = 14,
-                               .l4_offset = 34,
-                               .payload_offset = 34,
-                               .payload_length = 88,
+                               .protocol = kIpProtoIcmp,
+                               .icmp_type = 8,
+                               .icmp_code = 0,
+                               .ip_length = 84,
+                               .l3_offset = 38,
+                               .l4_offset = 58,
+                               .payload_offset = 62,
+                               .payload_length = 60,
+                               .tunnel = {.outer_src = Address("172.27.1.66"),
+                                          .outer_dst = Address("66.59.109.137"),
+                                          .depth = 1,
+                                          .type = TunnelType::kGre},
                            });
 }
 
@@ -853,12 +788,6 @@ TEST(DecodeIpTest, EmptyOrUnknownVersion) {
   EXPECT_EQ(DecodeIp(version_5.bytes(), kPlainIpv4Offset, info), DecodeStatus::kBadIpv4Version);
 }
 
-// Status of a frame truncated to `min_length` bytes or more, up to the next entry.
-struct StatusFromLength {
-  size_t min_length;
-  DecodeStatus status;
-};
-
 struct TruncationCase {
   const char* name;
   std::span<const uint8_t> frame;
@@ -968,8 +897,14 @@ INSTANTIATE_TEST_SUITE_P(
             "UdpDns",
             kDnsQueryFrame,
             {{0, kTruncatedEthernet}, {14, kTruncatedIpv4}, {34, kTruncatedUdp}, {42, kOk}}},
-        TruncationCase{
-            "Gre", kGreIcmpFrame, {{0, kTruncatedEthernet}, {14, kTruncatedIpv4}, {34, kOk}}},
+        TruncationCase{"Gre",
+                       kGreIcmpFrame,
+                       {{0, kTruncatedEthernet},
+                        {14, kTruncatedIpv4},
+                        {34, DecodeStatus::kTruncatedGre},
+                        {38, kTruncatedIpv4},
+                        {58, DecodeStatus::kTruncatedIcmp},
+                        {62, kOk}}},
         TruncationCase{
             "PaddedRst",
             kPaddedRstFrame,

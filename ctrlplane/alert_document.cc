@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctrlplane/absl_bridge.h"
+#include "dataplane/flow/community_id.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -265,6 +266,18 @@ std::string BuildAlertDocument(const AlertContext& context) {
     Field(writer, "transport", transport);
   }
   Field(writer, "iana_number", absl::StrCat(tuple.protocol));
+  // ICMP flows are keyed without type and code, which Community ID hashes as ports, so
+  // an ICMP id computed here would not equal other tools' ids; it is left out.
+  if (tuple.protocol != 1 && tuple.protocol != 58) {
+    dp::CommunityIdTuple community;
+    community.src = tuple.src;
+    community.dst = tuple.dst;
+    community.ip_version = tuple.ip_version;
+    community.protocol = tuple.protocol;
+    community.src_port = tuple.src_port;
+    community.dst_port = tuple.dst_port;
+    Field(writer, "community_id", dp::CommunityId(community));
+  }
   Field(writer, "type", tuple.ip_version == 4 ? "ipv4" : "ipv6");
   if (src_packets) {
     Field(writer, "packets", *src_packets + *dst_packets);

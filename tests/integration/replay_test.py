@@ -182,6 +182,11 @@ class HttpAgainstCraftedEvent(ReplayTestCase):
             self.assertIn(uuid, self.replay.stderr)
         self.assertIn("http-bro-org.json", self.replay.stderr)
 
+    def test_community_id_matches_tshark(self):
+        # tshark --enable-protocol communityid -T fields -e communityid, frame 1.
+        for alert in self.replay.alerts:
+            self.assertEqual(alert["network"]["community_id"], "1:yvyB8h+3dnggTZW0UEITWCst97w=")
+
     def test_flow_counts_and_ports(self):
         # tshark -T fields -e ip.src -e ip.len: 7 packets / 512 IP bytes from the client,
         # 7 packets / 5379 IP bytes from the server.

@@ -138,15 +138,24 @@ void ObservedFields(Writer& writer, dp::MatchSource source, std::string_view obs
 
 std::string_view MatchSourceName(dp::MatchSource source) {
   switch (source) {
-    case dp::MatchSource::kAddress: return "address";
-    case dp::MatchSource::kPayload: return "payload";
-    case dp::MatchSource::kDnsQuery: return "dns.question.name";
-    case dp::MatchSource::kDnsAnswer: return "dns.answers.name";
-    case dp::MatchSource::kDnsResolved: return "dns.answers.data";
-    case dp::MatchSource::kTlsSni: return "tls.client.server_name";
-    case dp::MatchSource::kQuicSni: return "quic.tls.client.server_name";
-    case dp::MatchSource::kHttpHost: return "http.request.host";
-    case dp::MatchSource::kHttpUrl: return "url.full";
+    case dp::MatchSource::kAddress:
+      return "address";
+    case dp::MatchSource::kPayload:
+      return "payload";
+    case dp::MatchSource::kDnsQuery:
+      return "dns.question.name";
+    case dp::MatchSource::kDnsAnswer:
+      return "dns.answers.name";
+    case dp::MatchSource::kDnsResolved:
+      return "dns.answers.data";
+    case dp::MatchSource::kTlsSni:
+      return "tls.client.server_name";
+    case dp::MatchSource::kQuicSni:
+      return "quic.tls.client.server_name";
+    case dp::MatchSource::kHttpHost:
+      return "http.request.host";
+    case dp::MatchSource::kHttpUrl:
+      return "url.full";
   }
   return "unknown";
 }

@@ -29,7 +29,7 @@ struct AlertContext {
   // Counts of the flow when the alert is written; absent if its flow record was lost.
   const dp::FlowRecord* flow = nullptr;
   std::string_view observer_name;  // Host name of the sensor.
-  const GeoIp* geoip = nullptr;     // Adds source/destination geo and as fields if set.
+  const GeoIp* geoip = nullptr;    // Adds source/destination geo and as fields if set.
   // Set for a summary of suppressed alerts; `alert` is then the first alert of the window.
   const SuppressionSummary* suppressed = nullptr;
 };

@@ -6,9 +6,9 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "ctrlplane/absl_bridge.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ctrlplane/absl_bridge.h"
 #include "dataplane/match/domain_name.h"
 #include "dataplane/match/domain_set.h"
 #include "dataplane/match/ip_set.h"
@@ -21,7 +21,7 @@ namespace {
 struct AddressType {
   std::string_view type;
   uint8_t sides;
-  bool has_port;     // Value is "address|port".
+  bool has_port;        // Value is "address|port".
   bool address_second;  // Value is "domain|address".
 };
 
@@ -53,8 +53,7 @@ std::string Quote(std::string_view value) {
 absl::StatusOr<uint16_t> ParsePort(std::string_view text) {
   unsigned value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value == 0 ||
-      value > 65535) {
+  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("invalid port ", Quote(text)));
   }
   return static_cast<uint16_t>(value);
@@ -73,8 +72,7 @@ uint64_t CompileStats::loaded() const {
   return total;
 }
 
-absl::StatusOr<ParsedPrefix> ParsePrefix(std::string_view text,
-                                         const CompileOptions& options) {
+absl::StatusOr<ParsedPrefix> ParsePrefix(std::string_view text, const CompileOptions& options) {
   const std::string value(absl::StripAsciiWhitespace(ToAbsl(text)));
   const size_t slash = value.find('/');
   const std::string address_text = value.substr(0, slash);
@@ -102,8 +100,7 @@ absl::StatusOr<ParsedPrefix> ParsePrefix(std::string_view text,
   } else if (inet_pton(AF_INET6, address_text.c_str(), &v6) == 1) {
     if (length == -1) length = 128;
     if (length > 128) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("prefix length above 128 in ", Quote(text)));
+      return absl::InvalidArgumentError(absl::StrCat("prefix length above 128 in ", Quote(text)));
     }
     // ::ffff:0:0/96 and longer name IPv4 space. Matching them as IPv6 would never hit
     // IPv4 traffic, and treating /96 as "any" would match all of IPv4.
@@ -127,8 +124,8 @@ absl::StatusOr<ParsedPrefix> ParsePrefix(std::string_view text,
   const bool is_v4 = prefix.address.IsV4();
   const int floor = std::max(1, is_v4 ? options.min_prefix_v4 : options.min_prefix_v6);
   if (prefix.length < floor) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "prefix %s is broader than the minimum /%d", Quote(text), floor));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("prefix %s is broader than the minimum /%d", Quote(text), floor));
   }
   prefix.address = is_v4 ? dp::IpAddress::FromV4(dp::MaskV4(prefix.address.v4(), prefix.length))
                          : dp::MaskV6(prefix.address, prefix.length);
@@ -197,13 +194,13 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       continue;
     }
     if (is_domain || is_url) {
-      absl::StatusOr<std::string> canonical = is_domain ? dp::CanonicalizeDomainName(attribute.value)
-                                                        : dp::NormalizeUrl(attribute.value);
+      absl::StatusOr<std::string> canonical = is_domain
+                                                  ? dp::CanonicalizeDomainName(attribute.value)
+                                                  : dp::NormalizeUrl(attribute.value);
       if (!canonical.ok()) {
-        stats.errors.push_back(absl::StrFormat("%s: attribute %s (%s): %s",
-                                               loaded.events[attribute.event_index].source,
-                                               attribute.uuid, attribute.type,
-                                               canonical.status().message()));
+        stats.errors.push_back(absl::StrFormat(
+            "%s: attribute %s (%s): %s", loaded.events[attribute.event_index].source,
+            attribute.uuid, attribute.type, canonical.status().message()));
         ++stats.rejected;
         continue;
       }
@@ -215,18 +212,17 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       any_domain |= is_domain;
       any_url |= is_url;
       if (is_domain) {
-        (void)domain_builder.Add(*canonical,
-                                 hostname ? dp::DomainMatchKind::kHostname
-                                          : dp::DomainMatchKind::kDomain,
-                                 index);
+        (void)domain_builder.Add(
+            *canonical, hostname ? dp::DomainMatchKind::kHostname : dp::DomainMatchKind::kDomain,
+            index);
       } else {
         (void)url_builder.Add(*canonical, index);
       }
       continue;
     }
     if (is_pattern) {
-      const std::string name = absl::StrCat(loaded.events[attribute.event_index].source,
-                                            ": attribute ", attribute.uuid);
+      const std::string name =
+          absl::StrCat(loaded.events[attribute.event_index].source, ": attribute ", attribute.uuid);
       IndicatorEntry entry;
       entry.kind = IndicatorKind::kPattern;
       entry.matched_value = attribute.value;
@@ -255,9 +251,8 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
         domain_part = attribute.value.substr(0, bar);
       }
     }
-    absl::StatusOr<ParsedPrefix> prefix = status.ok()
-                                              ? ParsePrefix(address_text, options)
-                                              : absl::StatusOr<ParsedPrefix>(status);
+    absl::StatusOr<ParsedPrefix> prefix =
+        status.ok() ? ParsePrefix(address_text, options) : absl::StatusOr<ParsedPrefix>(status);
     if (!prefix.ok()) {
       const misp::Event& event = loaded.events[attribute.event_index];
       stats.errors.push_back(absl::StrFormat("%s: attribute %s (%s): %s", event.source,
@@ -279,9 +274,8 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       // The domain of a domain|ip pair matches like a `domain` attribute, with the same
       // context; an unusable domain leaves the address part in place.
       absl::StatusOr<std::string> canonical = dp::CanonicalizeDomainName(domain_part);
-      if (canonical.ok() && domain_builder
-                                .Add(*canonical, dp::DomainMatchKind::kDomain, rule.indicator)
-                                .ok()) {
+      if (canonical.ok() &&
+          domain_builder.Add(*canonical, dp::DomainMatchKind::kDomain, rule.indicator).ok()) {
         any_domain = true;
       }
     }
@@ -292,7 +286,8 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
   result.snapshot->version = version;
   result.snapshot->addresses = std::make_shared<const dp::IpSet>(std::move(builder).Build());
   if (any_domain) {
-    result.snapshot->domains = std::make_shared<const dp::DomainSet>(std::move(domain_builder).Build());
+    result.snapshot->domains =
+        std::make_shared<const dp::DomainSet>(std::move(domain_builder).Build());
   }
   if (any_url) {
     result.snapshot->urls = std::make_shared<const dp::UrlSet>(std::move(url_builder).Build());

@@ -38,7 +38,7 @@ struct IndicatorTable {
 };
 
 struct CompileOptions {
-  bool include_non_ids = false;  // Also alert on attributes with to_ids=false.
+  bool include_non_ids = false;   // Also alert on attributes with to_ids=false.
   Tlp default_tlp = Tlp::kAmber;  // TLP of intelligence that carries no TLP tag.
   // Prefixes shorter than these are rejected as too broad to be an indicator.
   int min_prefix_v4 = 8;
@@ -49,11 +49,11 @@ struct CompileOptions {
 struct CompileStats {
   uint64_t events = 0;
   uint64_t attributes = 0;
-  std::map<std::string, uint64_t> loaded_by_type;  // Compiled indicators per MISP type.
+  std::map<std::string, uint64_t> loaded_by_type;       // Compiled indicators per MISP type.
   std::map<std::string, uint64_t> not_matched_by_type;  // Types this build cannot match.
   uint64_t skipped_not_ids = 0;
   uint64_t skipped_deleted = 0;
-  uint64_t rejected = 0;  // Invalid values plus attributes the loader rejected.
+  uint64_t rejected = 0;            // Invalid values plus attributes the loader rejected.
   std::vector<std::string> errors;  // Loader and compiler errors, one line each.
 
   uint64_t loaded() const;

@@ -5,12 +5,12 @@
 // can repeat are limited per call site by RateLimitedLog.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace sensor::ctl {
 

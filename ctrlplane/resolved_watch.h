@@ -17,15 +17,15 @@
 namespace sensor::ctl {
 
 struct ResolvedWatchOptions {
-  uint64_t min_ttl_ns = 300'000'000'000;      // Watch at least this long after the answer.
-  uint64_t max_ttl_ns = 86'400'000'000'000;   // And at most this long.
-  size_t max_addresses = 1'000'000;           // Beyond this, new addresses are dropped.
+  uint64_t min_ttl_ns = 300'000'000'000;     // Watch at least this long after the answer.
+  uint64_t max_ttl_ns = 86'400'000'000'000;  // And at most this long.
+  size_t max_addresses = 1'000'000;          // Beyond this, new addresses are dropped.
   std::chrono::milliseconds min_publish_interval{200};
 };
 
 struct ResolvedWatchStats {
   uint64_t received = 0;
-  uint64_t watched = 0;     // Addresses in the current set.
+  uint64_t watched = 0;  // Addresses in the current set.
   uint64_t expired = 0;
   uint64_t dropped_full = 0;
   uint64_t stale_snapshot = 0;  // Records from a snapshot whose indicators changed since.

@@ -1,8 +1,8 @@
 #include "ctrlplane/snapshot_publisher.h"
 
-#include <cstdlib>
-
 #include <rte_rcu_qsbr.h>
+
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 
@@ -16,8 +16,8 @@ absl::StatusOr<std::unique_ptr<SnapshotPublisher>> SnapshotPublisher::Create(
         absl::StrCat("cannot create an RCU variable for ", max_workers, " workers"));
   }
   // QSBR memory is plain memory: no EAL heap is needed, which keeps this testable.
-  const size_t rounded = (size + RTE_CACHE_LINE_SIZE - 1) / RTE_CACHE_LINE_SIZE *
-                         RTE_CACHE_LINE_SIZE;
+  const size_t rounded =
+      (size + RTE_CACHE_LINE_SIZE - 1) / RTE_CACHE_LINE_SIZE * RTE_CACHE_LINE_SIZE;
   auto* qsbr = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(RTE_CACHE_LINE_SIZE, rounded));
   if (qsbr == nullptr || rte_rcu_qsbr_init(qsbr, max_workers) != 0) {
     std::free(qsbr);

@@ -29,22 +29,32 @@ std::optional<Tlp> TlpFromTag(std::string_view tag) {
 
 std::string_view TlpName(Tlp tlp) {
   switch (tlp) {
-    case Tlp::kClear: return "clear";
-    case Tlp::kGreen: return "green";
-    case Tlp::kAmber: return "amber";
-    case Tlp::kAmberStrict: return "amber+strict";
-    case Tlp::kRed: return "red";
+    case Tlp::kClear:
+      return "clear";
+    case Tlp::kGreen:
+      return "green";
+    case Tlp::kAmber:
+      return "amber";
+    case Tlp::kAmberStrict:
+      return "amber+strict";
+    case Tlp::kRed:
+      return "red";
   }
   return "red";
 }
 
 std::string_view TlpEcsName(Tlp tlp) {
   switch (tlp) {
-    case Tlp::kClear: return "CLEAR";
-    case Tlp::kGreen: return "GREEN";
-    case Tlp::kAmber: return "AMBER";
-    case Tlp::kAmberStrict: return "AMBER+STRICT";
-    case Tlp::kRed: return "RED";
+    case Tlp::kClear:
+      return "CLEAR";
+    case Tlp::kGreen:
+      return "GREEN";
+    case Tlp::kAmber:
+      return "AMBER";
+    case Tlp::kAmberStrict:
+      return "AMBER+STRICT";
+    case Tlp::kRed:
+      return "RED";
   }
   return "RED";
 }

@@ -1,9 +1,9 @@
 #include "dataplane/flow_table.h"
 
+#include <rte_hash_crc.h>
+
 #include <bit>
 #include <cstring>
-
-#include <rte_hash_crc.h>
 
 namespace sensor::dp {
 
@@ -21,9 +21,7 @@ FlowKey MakeFlowKey(const PacketInfo& info, bool& a_is_src) {
   return key;
 }
 
-uint32_t HashFlowKey(const FlowKey& key) {
-  return rte_hash_crc(&key, sizeof(key), 0x9e3779b9);
-}
+uint32_t HashFlowKey(const FlowKey& key) { return rte_hash_crc(&key, sizeof(key), 0x9e3779b9); }
 
 FlowTable::FlowTable(const FlowTableConfig& config, uint64_t id_base)
     : config_(config), next_id_(id_base) {
@@ -38,8 +36,8 @@ FlowTable::FlowTable(const FlowTableConfig& config, uint64_t id_base)
 bool FlowTable::Expired(const Flow& flow, uint64_t now_ns) const {
   if (now_ns <= flow.last_ns) return false;
   const uint64_t idle = now_ns - flow.last_ns;
-  return idle >= (flow.state == FlowState::kClosed ? config_.closed_timeout_ns
-                                                   : config_.idle_timeout_ns);
+  return idle >=
+         (flow.state == FlowState::kClosed ? config_.closed_timeout_ns : config_.idle_timeout_ns);
 }
 
 }  // namespace sensor::dp

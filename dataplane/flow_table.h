@@ -42,9 +42,9 @@ struct Flow {
   uint64_t id = 0;
   uint64_t first_ns = 0;
   uint64_t last_ns = 0;
-  uint64_t first_alert_ns = 0;  // 0 while the flow has no alert.
+  uint64_t first_alert_ns = 0;    // 0 while the flow has no alert.
   uint64_t snapshot_version = 0;  // Snapshot that matched_directions refers to.
-  uint64_t bytes[2] = {};   // [0] initiator to responder, [1] the reverse.
+  uint64_t bytes[2] = {};         // [0] initiator to responder, [1] the reverse.
   uint32_t packets[2] = {};
   uint8_t tcp_flags[2] = {};
   uint8_t fin_seen = 0;            // Bit per direction.
@@ -57,10 +57,10 @@ struct Flow {
 };
 
 struct FlowTableConfig {
-  uint32_t capacity = 1 << 16;        // Rounded up to a power of two.
+  uint32_t capacity = 1 << 16;  // Rounded up to a power of two.
   uint64_t idle_timeout_ns = 60'000'000'000;
-  uint64_t closed_timeout_ns = 5'000'000'000;   // Kept after FIN/RST for late packets.
-  uint64_t alert_delay_ns = 10'000'000'000;     // Interim record for flows with alerts.
+  uint64_t closed_timeout_ns = 5'000'000'000;  // Kept after FIN/RST for late packets.
+  uint64_t alert_delay_ns = 10'000'000'000;    // Interim record for flows with alerts.
 };
 
 class FlowTable {
@@ -108,8 +108,8 @@ class FlowTable {
 };
 
 template <typename OnEnd>
-Flow* FlowTable::FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns,
-                              bool& created, OnEnd&& on_end) {
+Flow* FlowTable::FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns, bool& created,
+                              OnEnd&& on_end) {
   const uint32_t bucket = hash & bucket_mask_;
   const uint32_t signature = Signature(hash);
   uint32_t* signatures = buckets_[bucket].signatures;

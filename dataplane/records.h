@@ -30,15 +30,15 @@ struct FlowTuple {
 
 // What kind of traffic element matched an indicator.
 enum class MatchSource : uint8_t {
-  kAddress = 0,     // Source or destination address.
-  kPayload,         // A payload pattern (block or stream mode).
-  kDnsQuery,        // A DNS question name.
-  kDnsAnswer,       // A DNS answer owner or CNAME target name.
-  kDnsResolved,     // An address a DNS answer gave for a listed domain.
-  kTlsSni,          // TLS ClientHello server_name.
-  kQuicSni,         // server_name of the ClientHello in a QUIC Initial.
-  kHttpHost,        // HTTP/1.x Host header.
-  kHttpUrl,         // The absolute URL of an HTTP/1.x request.
+  kAddress = 0,  // Source or destination address.
+  kPayload,      // A payload pattern (block or stream mode).
+  kDnsQuery,     // A DNS question name.
+  kDnsAnswer,    // A DNS answer owner or CNAME target name.
+  kDnsResolved,  // An address a DNS answer gave for a listed domain.
+  kTlsSni,       // TLS ClientHello server_name.
+  kQuicSni,      // server_name of the ClientHello in a QUIC Initial.
+  kHttpHost,     // HTTP/1.x Host header.
+  kHttpUrl,      // The absolute URL of an HTTP/1.x request.
 };
 
 inline constexpr size_t kObservedMax = 192;

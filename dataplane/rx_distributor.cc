@@ -1,11 +1,10 @@
 #include "dataplane/rx_distributor.h"
 
+#include <rte_pause.h>
 #include <sched.h>
 
 #include <array>
 #include <span>
-
-#include <rte_pause.h>
 
 #include "dataplane/decode/decoder.h"
 #include "dataplane/rss.h"

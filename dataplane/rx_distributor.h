@@ -15,8 +15,8 @@
 namespace sensor::dp {
 
 struct RxDistributorConfig {
-  RxInput input;                   // The replay port queue, with its capture limit.
-  std::vector<rte_ring*> rings;    // One per worker, single producer.
+  RxInput input;                      // The replay port queue, with its capture limit.
+  std::vector<rte_ring*> rings;       // One per worker, single producer.
   std::atomic<bool>* done = nullptr;  // Raised after the last enqueue.
   WorkerCounters* counters = nullptr;
   uint32_t idle_polls_before_yield = 64;

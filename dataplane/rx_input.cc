@@ -10,8 +10,8 @@ namespace sensor::dp {
 
 uint16_t RxInput::Receive(rte_mbuf** mbufs, uint16_t max) {
   if (kind == Kind::kRing) {
-    return static_cast<uint16_t>(rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(mbufs),
-                                                           max, nullptr));
+    return static_cast<uint16_t>(
+        rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(mbufs), max, nullptr));
   }
   return ReceiveFromPort(mbufs, max);
 }
@@ -87,8 +87,7 @@ bool RxInput::Ended() const {
   // A record that libpcap accepted but the device rejected (ierrors) never arrives;
   // count it as taken so replay still ends.
   rte_eth_stats stats;
-  if (rte_eth_stats_get(port, &stats) == 0 &&
-      stats.ipackets + stats.ierrors >= limit->packets) {
+  if (rte_eth_stats_get(port, &stats) == 0 && stats.ipackets + stats.ierrors >= limit->packets) {
     return true;
   }
   return false;

@@ -4,12 +4,12 @@
 // RxInput::Receive runs on one lcore at a time (the worker, or the replay RX lcore).
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
 
 namespace sensor::dp {
 

@@ -24,11 +24,11 @@ inline constexpr size_t kReassemblyBytes = 16 * 1024;
 
 struct Session {
   Flow* flow = nullptr;
-  hs_stream* streams[2] = {};      // Hyperscan stream per direction, null when closed.
-  uint32_t next_seq[2] = {};       // Next expected TCP sequence number per direction.
-  uint64_t scanned[2] = {};        // Stream bytes scanned per direction.
+  hs_stream* streams[2] = {};  // Hyperscan stream per direction, null when closed.
+  uint32_t next_seq[2] = {};   // Next expected TCP sequence number per direction.
+  uint64_t scanned[2] = {};    // Stream bytes scanned per direction.
   bool seq_known[2] = {};
-  bool stream_done[2] = {};        // Depth reached or stream could not be opened.
+  bool stream_done[2] = {};  // Depth reached or stream could not be opened.
   // Client-to-server handshake reassembly (TLS ClientHello or HTTP request header):
   // segments are placed by sequence number, so they may arrive in any order.
   static constexpr int kMaxRanges = 8;

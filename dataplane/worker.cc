@@ -1,17 +1,15 @@
 #include "dataplane/worker.h"
 
+#include <hs/hs.h>
+#include <rte_cycles.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <cstring>
 #include <span>
-
-#include <hs/hs.h>
-
-#include <rte_cycles.h>
-#include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "dataplane/decode/decoder.h"
 
@@ -66,8 +64,8 @@ void Worker::Run() {
 
   timespec wall;
   clock_gettime(CLOCK_REALTIME, &wall);
-  TscClock clock{static_cast<uint64_t>(wall.tv_sec) * 1'000'000'000 + wall.tv_nsec,
-                 rte_rdtsc(), rte_get_tsc_hz()};
+  TscClock clock{static_cast<uint64_t>(wall.tv_sec) * 1'000'000'000 + wall.tv_nsec, rte_rdtsc(),
+                 rte_get_tsc_hz()};
 
   rte_mbuf* mbufs[kBurstSize];
   uint64_t snapshot_version = 0;
@@ -148,12 +146,11 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
   bool a_is_src = true;
   const FlowKey key = MakeFlowKey(info, a_is_src);
   bool created = false;
-  Flow* flow = flows_.FindOrCreate(
-      key, HashFlowKey(key), now_ns_, created,
-      [this](Flow& old, FlowEndReason reason) {
-        config_.counters->Add(Counter::kFlowsEvicted, 1);
-        EndFlow(old, reason);
-      });
+  Flow* flow = flows_.FindOrCreate(key, HashFlowKey(key), now_ns_, created,
+                                   [this](Flow& old, FlowEndReason reason) {
+                                     config_.counters->Add(Counter::kFlowsEvicted, 1);
+                                     EndFlow(old, reason);
+                                   });
   if (created) {
     flow->initiator_is_a = a_is_src;
     flow->vlan_count = info.vlan_count;
@@ -197,8 +194,8 @@ bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
   int matches = 0;
   auto emit = [&](const AddressRule& rule, MatchSide side) {
     ++matches;
-    all_sent &= EmitAlert(flow, direction, rule.indicator, side, MatchSource::kAddress, {},
-                          snapshot);
+    all_sent &=
+        EmitAlert(flow, direction, rule.indicator, side, MatchSource::kAddress, {}, snapshot);
   };
   const uint16_t src_port = info.has_ports ? info.src_port : 0;
   const uint16_t dst_port = info.has_ports ? info.dst_port : 0;
@@ -209,12 +206,11 @@ bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
   if (snapshot.resolved != nullptr) {
     auto emit_resolved = [&](const AddressRule& rule, MatchSide side) {
       ++matches;
-      all_sent &= EmitAlert(flow, direction, rule.indicator, side, MatchSource::kDnsResolved,
-                            {}, snapshot);
+      all_sent &=
+          EmitAlert(flow, direction, rule.indicator, side, MatchSource::kDnsResolved, {}, snapshot);
     };
-    snapshot.resolved->Match(info.src, kSideSource, 0, [&](const AddressRule& rule) {
-      emit_resolved(rule, kSideSource);
-    });
+    snapshot.resolved->Match(info.src, kSideSource, 0,
+                             [&](const AddressRule& rule) { emit_resolved(rule, kSideSource); });
     snapshot.resolved->Match(info.dst, kSideDestination, 0, [&](const AddressRule& rule) {
       emit_resolved(rule, kSideDestination);
     });
@@ -224,8 +220,7 @@ bool Worker::MatchDirection(Flow& flow, const PacketInfo& info, int direction,
 }
 
 bool Worker::EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side,
-                       MatchSource source, std::string_view observed,
-                       const Snapshot& snapshot) {
+                       MatchSource source, std::string_view observed, const Snapshot& snapshot) {
   WorkerRecord slot;
   slot.kind = RecordKind::kAlert;
   AlertRecord& record = slot.alert;
@@ -266,8 +261,8 @@ int OnPatternMatch(unsigned int id, unsigned long long /*from*/, unsigned long l
                    unsigned int /*flags*/, void* context) {
   auto* scan = static_cast<ScanContext*>(context);
   scan->counters->Add(Counter::kPatternMatches, 1);
-  (scan->worker->*scan->emit)(*scan->flow, scan->direction, id, kSideSource,
-                              MatchSource::kPayload, {}, *scan->snapshot);
+  (scan->worker->*scan->emit)(*scan->flow, scan->direction, id, kSideSource, MatchSource::kPayload,
+                              {}, *scan->snapshot);
   return 0;  // Keep scanning: other patterns may match too.
 }
 
@@ -281,8 +276,8 @@ uint32_t TcpSequence(const std::byte* frame, const PacketInfo& info) {
 
 }  // namespace
 
-void Worker::ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame,
-                         int direction, const Snapshot& snapshot) {
+void Worker::ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
+                         const Snapshot& snapshot) {
   const PatternDatabase& patterns = *snapshot.patterns;
   if (info.protocol == kIpProtoTcp && info.has_ports) {
     Session* session = sessions_.Get(flow);
@@ -344,8 +339,7 @@ void Worker::ScanStream(Flow& flow, Session& session, const PacketInfo& info,
 
   const uint64_t room = config_.stream_depth - session.scanned[direction];
   if (length > room) length = static_cast<uint32_t>(room);
-  hs_scan_stream(session.streams[direction], data, length, 0, scratch, OnPatternMatch,
-                 &context);
+  hs_scan_stream(session.streams[direction], data, length, 0, scratch, OnPatternMatch, &context);
   session.scanned[direction] += length;
   config_.counters->Add(Counter::kPayloadStreamBytes, length);
   if (session.scanned[direction] >= config_.stream_depth) {

@@ -16,13 +16,13 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/match/url.h"
 #include "dataplane/pattern/stream_pool.h"
+#include "dataplane/proto/dns.h"
+#include "dataplane/proto/quic_initial.h"
 #include "dataplane/records.h"
 #include "dataplane/rx_input.h"
 #include "dataplane/session_table.h"
-#include "dataplane/match/url.h"
-#include "dataplane/proto/dns.h"
-#include "dataplane/proto/quic_initial.h"
 #include "dataplane/snapshot.h"
 
 struct rte_ring;
@@ -43,7 +43,7 @@ struct WorkerConfig {
   // Replay: yield the CPU after this many empty polls in a row, because replay may run
   // more lcores than cores. 0 polls without pause, as live mode on isolated cores does.
   uint32_t idle_polls_before_yield = 0;
-  uint32_t sessions = 2048;  // Flows with payload state (streams, reassembly) at once.
+  uint32_t sessions = 2048;         // Flows with payload state (streams, reassembly) at once.
   uint64_t stream_depth = 1 << 20;  // Bytes per TCP direction scanned for patterns.
   StreamStatePool* stream_pool = nullptr;  // Bound to the worker's thread by Run().
 };
@@ -60,15 +60,14 @@ class Worker {
   void ProcessPacket(struct rte_mbuf* mbuf, const Snapshot& snapshot);
   // Matches one direction's addresses and queues an alert record per rule. Returns
   // false if a record found the ring full, so the next packet retries.
-  bool MatchDirection(Flow& flow, const PacketInfo& info, int direction,
-                      const Snapshot& snapshot);
+  bool MatchDirection(Flow& flow, const PacketInfo& info, int direction, const Snapshot& snapshot);
   // Queues one alert record; returns false when the ring is full.
-  bool EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side,
-                 MatchSource source, std::string_view observed, const Snapshot& snapshot);
+  bool EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t side, MatchSource source,
+                 std::string_view observed, const Snapshot& snapshot);
   // Reads names and URLs (DNS, TLS and QUIC SNI, HTTP Host and URL) and matches them
   // against the snapshot's domain and URL sets. Defined in worker_app.cc.
-  void InspectApplication(Flow& flow, const PacketInfo& info, const std::byte* frame,
-                          int direction, const Snapshot& snapshot);
+  void InspectApplication(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
+                          const Snapshot& snapshot);
   void InspectDns(Flow& flow, std::span<const std::byte> message, int direction,
                   const Snapshot& snapshot);
   void InspectClientStream(Flow& flow, const PacketInfo& info, const std::byte* frame,
@@ -82,8 +81,8 @@ class Worker {
                     const Snapshot& snapshot);
   void ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
                    const Snapshot& snapshot);
-  void ScanStream(Flow& flow, Session& session, const PacketInfo& info,
-                  const std::byte* frame, int direction, const Snapshot& snapshot);
+  void ScanStream(Flow& flow, Session& session, const PacketInfo& info, const std::byte* frame,
+                  int direction, const Snapshot& snapshot);
   // Closes the streams of every session; they reopen on the new snapshot's database.
   void CloseAllStreams();
   void CloseStreams(Session& session);

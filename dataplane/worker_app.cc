@@ -3,13 +3,13 @@
 // holds domain or URL indicators; it never allocates (buffers are per worker or per
 // session) and parses only within the packet or the session's reassembly buffer.
 
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <span>
-
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "dataplane/match/domain_name.h"
 #include "dataplane/match/url.h"
@@ -42,8 +42,7 @@ void Worker::InspectApplication(Flow& flow, const PacketInfo& info, const std::b
   if (info.protocol == kIpProtoUdp) {
     if (dns_port) {
       InspectDns(flow, payload, direction, snapshot);
-    } else if (info.dst_port == kQuicPort &&
-               (std::to_integer<uint8_t>(payload[0]) & 0x80) != 0) {
+    } else if (info.dst_port == kQuicPort && (std::to_integer<uint8_t>(payload[0]) & 0x80) != 0) {
       InspectQuic(flow, info, frame, snapshot);
     }
     return;
@@ -70,8 +69,7 @@ int Worker::MatchName(Flow& flow, int direction, std::string_view name, MatchSou
     return 0;
   }
   const int matches = snapshot.domains->Match(canonical.view(), [&](const DomainRule& rule) {
-    EmitAlert(flow, direction, rule.indicator, kSideSource, source, canonical.view(),
-              snapshot);
+    EmitAlert(flow, direction, rule.indicator, kSideSource, source, canonical.view(), snapshot);
   });
   if (matches > 0) config_.counters->Add(Counter::kNameMatches, 1);
   return matches;
@@ -139,14 +137,13 @@ void Worker::InspectClientStream(Flow& flow, const PacketInfo& info, const std::
     }
   }
   if (session->handshake_done) return;
-  if (!session->StoreHandshakeSegment(ReadTcpSequence(frame, info),
-                                      frame + info.payload_offset, info.payload_length)) {
+  if (!session->StoreHandshakeSegment(ReadTcpSequence(frame, info), frame + info.payload_offset,
+                                      info.payload_length)) {
     session->handshake_done = true;
     config_.counters->Add(Counter::kHandshakeGivenUp, 1);
     return;
   }
-  const std::span<const std::byte> stream(session->handshake,
-                                          session->ContiguousHandshakeBytes());
+  const std::span<const std::byte> stream(session->handshake, session->ContiguousHandshakeBytes());
   if (stream.empty()) return;
 
   ClientHelloInfo hello;
@@ -181,8 +178,7 @@ void Worker::InspectClientStream(Flow& flow, const PacketInfo& info, const std::
   UrlBuffer& url = *url_;
   if (NormalizeHttpRequest("http", authority, request.target, url) != UrlStatus::kOk) return;
   const int matches = snapshot.urls->Match(url.view(), [&](const UrlRule& rule) {
-    EmitAlert(flow, 0, rule.indicator, kSideSource, MatchSource::kHttpUrl, url.view(),
-              snapshot);
+    EmitAlert(flow, 0, rule.indicator, kSideSource, MatchSource::kHttpUrl, url.view(), snapshot);
   });
   if (matches > 0) config_.counters->Add(Counter::kUrlMatches, 1);
 }

@@ -8,8 +8,8 @@ namespace sensor {
 
 absl::StatusOr<CaptureScan> ScanCapture(const std::string& path) {
   char error[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pcap = pcap_open_offline_with_tstamp_precision(path.c_str(),
-                                                         PCAP_TSTAMP_PRECISION_NANO, error);
+  pcap_t* pcap =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, error);
   if (pcap == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", path, ": ", error));
   }

@@ -1,12 +1,5 @@
 #include "sensor/engine.h"
 
-#include <time.h>
-
-#include <bit>
-#include <chrono>
-#include <cstring>
-#include <thread>
-
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -16,6 +9,12 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <time.h>
+
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "ctrlplane/log.h"
@@ -56,9 +55,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   const bool distribute = options.replay && workers > 1;
   const uint32_t needed = workers + (distribute ? 1 : 0);
   if (rte_lcore_count() < needed + 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        needed, " lcores besides the main one are needed for ", workers,
-        " workers, but EAL has ", rte_lcore_count() - 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat(needed, " lcores besides the main one are needed for ", workers,
+                     " workers, but EAL has ", rte_lcore_count() - 1));
   }
 
   const uint16_t rx_queues = options.replay ? 1 : static_cast<uint16_t>(workers);
@@ -66,24 +65,24 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
                                 (distribute ? uint64_t{workers} * options.packet_ring_size : 0) +
                                 (needed + 1) * (kMempoolCache + 64) + 1024;
   const uint32_t mbufs = std::bit_ceil(static_cast<uint32_t>(wanted_mbufs)) - 1;
-  engine->pool_ = rte_pktmbuf_pool_create("sensor_mbufs", mbufs, kMempoolCache, 0,
-                                          RTE_MBUF_DEFAULT_BUF_SIZE,
-                                          rte_eth_dev_socket_id(options.port));
+  engine->pool_ =
+      rte_pktmbuf_pool_create("sensor_mbufs", mbufs, kMempoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                              rte_eth_dev_socket_id(options.port));
   if (engine->pool_ == nullptr) {
     return DpdkError(absl::StrCat("cannot create a mempool of ", mbufs, " mbufs"), rte_errno);
   }
   if (absl::Status status = engine->ConfigurePort(rx_queues); !status.ok()) return status;
 
   for (uint32_t i = 0; i < workers; ++i) {
-    rte_ring* records = rte_ring_create_elem(
-        absl::StrCat("records_", i).c_str(), sizeof(dp::WorkerRecord),
-        options.record_ring_size, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* records = rte_ring_create_elem(absl::StrCat("records_", i).c_str(),
+                                             sizeof(dp::WorkerRecord), options.record_ring_size,
+                                             rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (records == nullptr) return DpdkError("cannot create a record ring", rte_errno);
     engine->record_rings_.push_back(records);
     if (distribute) {
-      rte_ring* packets = rte_ring_create(absl::StrCat("packets_", i).c_str(),
-                                          options.packet_ring_size, rte_socket_id(),
-                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
+      rte_ring* packets =
+          rte_ring_create(absl::StrCat("packets_", i).c_str(), options.packet_ring_size,
+                          rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (packets == nullptr) return DpdkError("cannot create a packet ring", rte_errno);
       engine->packet_rings_.push_back(packets);
     }
@@ -176,7 +175,8 @@ absl::Status Engine::ConfigurePort(uint16_t rx_queues) {
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   } else if (rx_queues > 1) {
-    ctl::LogWarn("port", "event=no_rss port={} driver={} queues={} detail=\"the device cannot "
+    ctl::LogWarn("port",
+                 "event=no_rss port={} driver={} queues={} detail=\"the device cannot "
                  "hash flows, so both directions of a flow may reach different workers\"",
                  port, info.driver_name, rx_queues);
   }
@@ -210,9 +210,8 @@ size_t Engine::DrainRecords(ctl::AlertPipeline& pipeline) {
   dp::WorkerRecord records[kDrainBurst];
   for (rte_ring* ring : record_rings_) {
     while (true) {
-      const unsigned count =
-          rte_ring_sc_dequeue_burst_elem(ring, records, sizeof(dp::WorkerRecord), kDrainBurst,
-                                         nullptr);
+      const unsigned count = rte_ring_sc_dequeue_burst_elem(ring, records, sizeof(dp::WorkerRecord),
+                                                            kDrainBurst, nullptr);
       for (unsigned i = 0; i < count; ++i) pipeline.OnRecord(records[i]);
       drained += count;
       if (count < kDrainBurst) break;

@@ -39,9 +39,9 @@ struct EngineOptions {
   uint32_t record_ring_size = 1 << 14;  // Alert and flow records per worker.
   uint32_t packet_ring_size = 1 << 11;  // Replay: packets queued per worker.
   uint16_t rx_descriptors = 1024;
-  uint32_t sessions = 2048;         // Per worker: flows with payload state at once.
-  uint64_t stream_depth = 1 << 20;  // Per TCP direction, bytes scanned for patterns.
-  size_t stream_state_bytes = 0;    // Hyperscan stream state of the first snapshot.
+  uint32_t sessions = 2048;                 // Per worker: flows with payload state at once.
+  uint64_t stream_depth = 1 << 20;          // Per TCP direction, bytes scanned for patterns.
+  size_t stream_state_bytes = 0;            // Hyperscan stream state of the first snapshot.
   const std::atomic<bool>* stop = nullptr;  // Live mode: raised by signals.
 };
 

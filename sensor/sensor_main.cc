@@ -1,5 +1,7 @@
 #include "sensor/sensor_main.h"
 
+#include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,9 +12,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <rte_eal.h>
-#include <rte_ethdev.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -119,13 +118,13 @@ std::string AlertLine(const ctl::AlertSummary& alert) {
     flow_counts = absl::StrFormat(" flow=%dp/%dB", alert.flow->packets[0] + alert.flow->packets[1],
                                   alert.flow->bytes[0] + alert.flow->bytes[1]);
   }
-  return absl::StrFormat(
-      "ALERT %s %s %s:%d -> %s:%d %s %s (misp event %s \"%s\", tlp:%s)%s\n",
-      ctl::FormatTimestamp(alert.alert->packet_time_ns), ctl::TransportName(tuple.protocol),
-      ctl::FormatAddress(tuple.src), tuple.src_port, ctl::FormatAddress(tuple.dst),
-      tuple.dst_port, alert.attribute->type, alert.entry->matched_value,
-      alert.event->id.empty() ? alert.event->uuid : alert.event->id, alert.event->info,
-      ctl::TlpName(alert.entry->tlp), flow_counts);
+  return absl::StrFormat("ALERT %s %s %s:%d -> %s:%d %s %s (misp event %s \"%s\", tlp:%s)%s\n",
+                         ctl::FormatTimestamp(alert.alert->packet_time_ns),
+                         ctl::TransportName(tuple.protocol), ctl::FormatAddress(tuple.src),
+                         tuple.src_port, ctl::FormatAddress(tuple.dst), tuple.dst_port,
+                         alert.attribute->type, alert.entry->matched_value,
+                         alert.event->id.empty() ? alert.event->uuid : alert.event->id,
+                         alert.event->info, ctl::TlpName(alert.entry->tlp), flow_counts);
 }
 
 int RunDataplane(const SensorOptions& options, bool replay) {
@@ -186,9 +185,10 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     }
     capture = *scan;
     if (capture.damaged) {
-      PrintError(absl::StrFormat("capture %s is damaged after packet %d (%s); replaying the %d "
-                                 "packets before the damage",
-                                 options.pcap, capture.packets, capture.damage, capture.packets));
+      PrintError(
+          absl::StrFormat("capture %s is damaged after packet %d (%s); replaying the %d "
+                          "packets before the damage",
+                          options.pcap, capture.packets, capture.damage, capture.packets));
     }
     eal_arguments = ReplayEalArguments(options);
   } else {
@@ -265,7 +265,8 @@ int RunDataplane(const SensorOptions& options, bool replay) {
       engine_options.stream_state_bytes = current->patterns->stream_state_bytes();
     }
     ctl::ResolvedWatch resolved(ctl::ResolvedWatchOptions{}, publisher->get(), &pipeline);
-    pipeline.set_on_resolved([&](const dp::ResolvedRecord& record) { resolved.OnResolved(record); });
+    pipeline.set_on_resolved(
+        [&](const dp::ResolvedRecord& record) { resolved.OnResolved(record); });
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options, publisher->get());
     if (!engine.ok()) {

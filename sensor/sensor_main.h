@@ -10,7 +10,7 @@ namespace sensor {
 
 struct SensorOptions {
   // Intelligence.
-  std::string misp;               // Feed directory, event file or restSearch response.
+  std::string misp;  // Feed directory, event file or restSearch response.
   bool include_non_ids = false;
   std::string default_tlp = "amber";
   int min_prefix_v4 = 8;
@@ -20,7 +20,7 @@ struct SensorOptions {
   std::string alerts = "alerts.ndjson";
   std::string stats_json;
   bool fsync_alerts = false;
-  uint32_t print_alerts = 20;     // Alert lines shown on the console.
+  uint32_t print_alerts = 20;  // Alert lines shown on the console.
   std::string alerts_max_tlp = "red";
   double dedup_window_s = 0;
   uint32_t rate_limit_per_minute = 0;
@@ -49,8 +49,8 @@ struct SensorOptions {
 
 // Exit statuses shared by the modes.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // Setup failed; nothing was processed.
-inline constexpr int kExitUsage = 2;     // Invalid command line.
+inline constexpr int kExitFailure = 1;       // Setup failed; nothing was processed.
+inline constexpr int kExitUsage = 2;         // Invalid command line.
 inline constexpr int kExitDamagedInput = 3;  // Processed up to damage in the capture.
 
 int RunReplay(const SensorOptions& options);

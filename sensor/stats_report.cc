@@ -72,12 +72,13 @@ std::string FormatStatsText(const RunSummary& summary) {
   for (int d = 1; d < dp::kDecodeStatusCount; ++d) {
     const uint64_t count = totals.GetDecode(static_cast<dp::DecodeStatus>(d));
     if (count == 0) continue;
-    absl::StrAppendFormat(&not_decoded, " %s=%d", dp::DecodeStatusName(static_cast<dp::DecodeStatus>(d)),
-                          count);
+    absl::StrAppendFormat(&not_decoded, " %s=%d",
+                          dp::DecodeStatusName(static_cast<dp::DecodeStatus>(d)), count);
   }
   absl::StrAppend(&text, "not decoded   ", not_decoded.empty() ? " none" : not_decoded, "\n");
   absl::StrAppendFormat(&text, "flows          %d created, %d ended, %d evicted\n",
-                        totals.Get(dp::Counter::kFlowsCreated), totals.Get(dp::Counter::kFlowsEnded),
+                        totals.Get(dp::Counter::kFlowsCreated),
+                        totals.Get(dp::Counter::kFlowsEnded),
                         totals.Get(dp::Counter::kFlowsEvicted));
 
   const ctl::CompileStats& indicators = *summary.indicators;
@@ -85,7 +86,8 @@ std::string FormatStatsText(const RunSummary& summary) {
   for (const auto& [type, count] : indicators.loaded_by_type) {
     absl::StrAppendFormat(&by_type, " %s=%d", type, count);
   }
-  absl::StrAppendFormat(&text, "indicators     %d loaded from %d events (%s ), %d rejected, "
+  absl::StrAppendFormat(&text,
+                        "indicators     %d loaded from %d events (%s ), %d rejected, "
                         "%d not to_ids, %d deleted\n",
                         indicators.loaded(), indicators.events, by_type, indicators.rejected,
                         indicators.skipped_not_ids, indicators.skipped_deleted);

@@ -13,7 +13,7 @@
 namespace sensor {
 
 struct RunSummary {
-  std::string mode;  // "replay" or "run".
+  std::string mode;                      // "replay" or "run".
   const CaptureScan* capture = nullptr;  // Replay only.
   std::string capture_path;
   const ctl::CompileStats* indicators = nullptr;

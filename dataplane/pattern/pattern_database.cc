@@ -1,10 +1,9 @@
 #include "dataplane/pattern/pattern_database.h"
 
+#include <fmt/format.h>
 #include <hs/hs.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace sensor::dp {
 namespace {
@@ -71,10 +70,10 @@ absl::StatusOr<std::unique_ptr<PatternDatabase>> PatternDatabase::Compile(
     hs_compile_error_t* error = nullptr;
     if (hs_expression_info(pattern.expression.c_str(), pattern.flags, &info, &error) !=
         HS_SUCCESS) {
-      rejected.push_back({pattern.indicator,
-                          fmt::format("{}: pattern '{}' does not compile: {}", pattern.name,
-                                      pattern.expression.substr(0, 80),
-                                      error != nullptr ? error->message : "unknown error")});
+      rejected.push_back(
+          {pattern.indicator, fmt::format("{}: pattern '{}' does not compile: {}", pattern.name,
+                                          pattern.expression.substr(0, 80),
+                                          error != nullptr ? error->message : "unknown error")});
       hs_free_compile_error(error);
       continue;
     }
@@ -97,9 +96,9 @@ absl::StatusOr<std::unique_ptr<PatternDatabase>> PatternDatabase::Compile(
         return absl::InternalError(fmt::format("Hyperscan compile failed: {}", compiled.error));
       }
       const PatternSource* failed = remaining[compiled.failed_index];
-      rejected.push_back({failed->indicator,
-                          fmt::format("{}: pattern '{}' does not compile: {}", failed->name,
-                                      failed->expression.substr(0, 80), compiled.error)});
+      rejected.push_back(
+          {failed->indicator, fmt::format("{}: pattern '{}' does not compile: {}", failed->name,
+                                          failed->expression.substr(0, 80), compiled.error)});
       remaining.erase(remaining.begin() + compiled.failed_index);
       // The block database, if built, no longer matches the remaining set; rebuild it.
       if (mode == HS_MODE_STREAM && database->block_ != nullptr) {

@@ -21,10 +21,10 @@ struct hs_scratch;
 namespace sensor::dp {
 
 struct PatternSource {
-  std::string expression;   // Hyperscan (PCRE subset) syntax.
-  unsigned flags = 0;       // HS_FLAG_* bits.
-  uint32_t indicator = 0;   // Reported as the match id.
-  std::string name;         // Names the pattern in errors, e.g. the attribute uuid.
+  std::string expression;  // Hyperscan (PCRE subset) syntax.
+  unsigned flags = 0;      // HS_FLAG_* bits.
+  uint32_t indicator = 0;  // Reported as the match id.
+  std::string name;        // Names the pattern in errors, e.g. the attribute uuid.
 };
 
 struct RejectedPattern {

@@ -108,7 +108,8 @@ bool AlertPipeline::Suppress(absl::flat_hash_map<std::string, Window>& windows,
     ++window.written;
     return false;
   }
-  if (window.summary.count == 0) window.summary.first_ns = now;
+  // Alerts reach the pipeline in flow-end order, not packet order.
+  if (window.summary.count == 0 || now < window.summary.first_ns) window.summary.first_ns = now;
   window.summary.last_ns = std::max(window.summary.last_ns, now);
   ++window.summary.count;
   ++counter;
@@ -130,7 +131,7 @@ void AlertPipeline::Admit(const PendingAlert& alert, const dp::FlowRecord* flow)
                stats_.suppressed_rate_limit)) {
     return;
   }
-  ++stats_.alerts_written;
+  ++stats_.alerts_raised;
   Write(alert, flow, nullptr);
 }
 
@@ -151,6 +152,7 @@ void AlertPipeline::Write(const PendingAlert& alert, const dp::FlowRecord* flow,
   const IndicatorEntry& entry = alert.table->entries[alert.record.indicator];
   const std::string document = BuildAlertDocument(context);
   bool cleared_somewhere = false;
+  bool written = false;
   for (size_t i = 0; i < options_.sinks.size(); ++i) {
     const SinkBinding& binding = options_.sinks[i];
     if (entry.tlp > binding.max_tlp) {
@@ -160,8 +162,11 @@ void AlertPipeline::Write(const PendingAlert& alert, const dp::FlowRecord* flow,
     cleared_somewhere = true;
     if (absl::Status status = binding.sink->Write(document); !status.ok()) {
       ReportSinkError(*binding.sink, status);
+    } else {
+      written = true;
     }
   }
+  if (written && summary == nullptr) ++stats_.alerts_written;
   // The console only echoes what some output is cleared to carry.
   if (on_alert_ && summary == nullptr && cleared_somewhere) {
     const misp::Attribute& attribute = alert.table->attributes[entry.attribute];

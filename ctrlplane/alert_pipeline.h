@@ -48,7 +48,8 @@ struct AlertPipelineOptions {
 };
 
 struct AlertPipelineStats {
-  uint64_t alerts_written = 0;       // Alerts that passed suppression (before TLP checks).
+  uint64_t alerts_raised = 0;   // Alerts that passed suppression (before TLP checks).
+  uint64_t alerts_written = 0;  // Alerts that at least one sink accepted.
   uint64_t alerts_merged = 0;        // Repeat matches of an already alerted (flow, attribute).
   uint64_t alerts_without_flow = 0;  // Written at shutdown without the flow's counts.
   uint64_t unknown_snapshot = 0;     // Records naming a snapshot no longer known (a bug).

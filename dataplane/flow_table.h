@@ -57,7 +57,7 @@ struct Flow {
 };
 
 struct FlowTableConfig {
-  uint32_t capacity = 1 << 16;  // Rounded up to a power of two.
+  uint32_t capacity = 1 << 16;  // Flows expected at once; the table has twice the slots.
   uint64_t idle_timeout_ns = 60'000'000'000;
   uint64_t closed_timeout_ns = 5'000'000'000;  // Kept after FIN/RST for late packets.
   uint64_t alert_delay_ns = 10'000'000'000;    // Interim record for flows with alerts.

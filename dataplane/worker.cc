@@ -2,6 +2,7 @@
 
 #include <hs/hs.h>
 #include <rte_cycles.h>
+#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -15,6 +16,13 @@
 
 namespace sensor::dp {
 namespace {
+
+bool IsTruncatedTransport(DecodeStatus status) {
+  return status == DecodeStatus::kTruncatedTcp || status == DecodeStatus::kBadTcpHeaderLength ||
+         status == DecodeStatus::kTruncatedUdp || status == DecodeStatus::kTruncatedIcmp ||
+         status == DecodeStatus::kTruncatedIcmpv6;
+}
+
 
 constexpr uint16_t kBurstSize = 32;
 // Buckets of the flow table checked for timeouts after each burst: enough to pass over a
@@ -136,7 +144,17 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
   PacketInfo info;
   const DecodeStatus status = DecodeEthernet(std::span(data, mbuf->data_len), info);
   ++burst_decode_[static_cast<int>(status)];
-  if (status != DecodeStatus::kOk) return;
+  if (status != DecodeStatus::kOk) {
+    // A capture with a short snap length cuts transport headers but keeps the addresses:
+    // the packet is still counted under its status, and tracked and matched without
+    // ports, like a later fragment.
+    if (!IsTruncatedTransport(status) || info.ip_version == 0) return;
+    info.has_ports = false;
+    info.src_port = 0;
+    info.dst_port = 0;
+    info.tcp_flags = 0;
+    info.payload_length = 0;
+  }
 
   WorkerCounters& counters = *config_.counters;
   counters.Add(Counter::kDecodedPackets, 1);
@@ -235,7 +253,7 @@ bool Worker::EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t si
   const size_t length = std::min(observed.size(), kObservedMax);
   std::memcpy(record.observed, observed.data(), length);
   record.observed_length = static_cast<uint8_t>(length);
-  if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+  if (!EnqueueRecord(slot)) {
     config_.counters->Add(Counter::kAlertRingFull, 1);
     return false;
   }
@@ -367,6 +385,16 @@ void Worker::CloseAllStreams() {
   });
 }
 
+bool Worker::EnqueueRecord(const WorkerRecord& record) {
+  // DPDK 22.11 takes a non-const pointer but only reads the record.
+  void* source = const_cast<WorkerRecord*>(&record);
+  while (rte_ring_sp_enqueue_elem(config_.record_ring, source, sizeof(record)) != 0) {
+    if (!config_.wait_on_full_ring) return false;
+    rte_pause();
+  }
+  return true;
+}
+
 void Worker::EndFlow(Flow& flow, FlowEndReason reason) {
   config_.counters->Add(Counter::kFlowsEnded, 1);
   if (Session* session = sessions_.Get(flow); session != nullptr) {
@@ -396,7 +424,7 @@ bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final) 
   record.reason = reason;
   record.has_alerts = 1;
   record.final = final;
-  if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+  if (!EnqueueRecord(slot)) {
     config_.counters->Add(Counter::kFlowRecordRingFull, 1);
     return false;
   }

@@ -46,6 +46,9 @@ struct WorkerConfig {
   uint32_t sessions = 2048;         // Flows with payload state (streams, reassembly) at once.
   uint64_t stream_depth = 1 << 20;  // Bytes per TCP direction scanned for patterns.
   StreamStatePool* stream_pool = nullptr;  // Bound to the worker's thread by Run().
+  // Replay: wait for room in the record ring instead of dropping, because replay must
+  // lose nothing and the control thread drains the ring continuously.
+  bool wait_on_full_ring = false;
 };
 
 class Worker {
@@ -88,6 +91,8 @@ class Worker {
   void CloseStreams(Session& session);
   void EndFlow(Flow& flow, FlowEndReason reason);
   bool SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final);
+  // Enqueues one record; in replay waits for room, live returns false when full.
+  bool EnqueueRecord(const WorkerRecord& record);
 
   WorkerConfig config_;
   FlowTable flows_;

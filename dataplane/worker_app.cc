@@ -118,7 +118,7 @@ bool Worker::SendResolved(uint32_t indicator, const IpAddress& address, uint32_t
   slot.resolved.address = address;
   slot.resolved.indicator = indicator;
   slot.resolved.ttl = ttl;
-  if (rte_ring_sp_enqueue_elem(config_.record_ring, &slot, sizeof(slot)) != 0) {
+  if (!EnqueueRecord(slot)) {
     config_.counters->Add(Counter::kResolvedRingFull, 1);
     return false;
   }

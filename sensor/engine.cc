@@ -69,7 +69,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
       rte_pktmbuf_pool_create("sensor_mbufs", mbufs, kMempoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                               rte_eth_dev_socket_id(options.port));
   if (engine->pool_ == nullptr) {
-    return DpdkError(absl::StrCat("cannot create a mempool of ", mbufs, " mbufs"), rte_errno);
+    return DpdkError(absl::StrCat("cannot create a mempool of ", mbufs,
+                                  " mbufs (raise --memory, or use fewer workers)"),
+                     rte_errno);
   }
   if (absl::Status status = engine->ConfigurePort(rx_queues); !status.ok()) return status;
 
@@ -126,6 +128,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
     config.counters = engine->counters_[i].get();
     config.flows = options.flows;
     config.idle_polls_before_yield = options.replay ? 64 : 0;
+    config.wait_on_full_ring = options.replay;
     if (distribute) {
       config.input.kind = dp::RxInput::Kind::kRing;
       config.input.ring = engine->packet_rings_[i];

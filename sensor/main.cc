@@ -74,9 +74,10 @@ void AddOutputOptions(CLI::App& command, sensor::SensorOptions& options) {
 }
 
 void AddDataplaneOptions(CLI::App& command, sensor::SensorOptions& options) {
+  // DPDK is built for 128 lcores; the control lcore and the replay RX lcore need two.
   command.add_option("--workers", options.workers, "Number of worker lcores")
       ->capture_default_str()
-      ->check(CLI::Range(1, 128));
+      ->check(CLI::Range(1, 126));
   command
       .add_option("--flow-capacity", options.flow_capacity,
                   "Flows tracked per worker (rounded up to a power of two)")

@@ -3,10 +3,13 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +114,32 @@ void CleanupEal() {
   std::filesystem::remove_all(runtime_dir, ignored);
 }
 
+// Makes text from MISP or traffic safe for a terminal: control characters become '?', so
+// intelligence cannot move the cursor, change the title or forge lines. Long text is cut.
+std::string ForConsole(std::string_view text) {
+  constexpr size_t kMaxShown = 120;
+  std::string safe(text.substr(0, kMaxShown));
+  for (char& c : safe) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (text.size() > kMaxShown) safe += "...";
+  return safe;
+}
+
+std::string Endpoint(const dp::IpAddress& address, uint16_t port) {
+  return address.IsV4() ? absl::StrCat(ctl::FormatAddress(address), ":", port)
+                        : absl::StrCat("[", ctl::FormatAddress(address), "]:", port);
+}
+
+// True if both paths exist and name the same file, so an output would overwrite an input.
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat first;
+  struct stat second;
+  return !a.empty() && !b.empty() && stat(a.c_str(), &first) == 0 &&
+         stat(b.c_str(), &second) == 0 && first.st_dev == second.st_dev &&
+         first.st_ino == second.st_ino;
+}
+
 std::string AlertLine(const ctl::AlertSummary& alert) {
   const dp::FlowTuple& tuple = alert.alert->tuple;
   std::string flow_counts;
@@ -118,13 +147,18 @@ std::string AlertLine(const ctl::AlertSummary& alert) {
     flow_counts = absl::StrFormat(" flow=%dp/%dB", alert.flow->packets[0] + alert.flow->packets[1],
                                   alert.flow->bytes[0] + alert.flow->bytes[1]);
   }
-  return absl::StrFormat("ALERT %s %s %s:%d -> %s:%d %s %s (misp event %s \"%s\", tlp:%s)%s\n",
-                         ctl::FormatTimestamp(alert.alert->packet_time_ns),
-                         ctl::TransportName(tuple.protocol), ctl::FormatAddress(tuple.src),
-                         tuple.src_port, ctl::FormatAddress(tuple.dst), tuple.dst_port,
-                         alert.attribute->type, alert.entry->matched_value,
-                         alert.event->id.empty() ? alert.event->uuid : alert.event->id,
-                         alert.event->info, ctl::TlpName(alert.entry->tlp), flow_counts);
+  std::string object;
+  if (!alert.attribute->object_name.empty()) {
+    object = absl::StrCat(" [", ForConsole(alert.attribute->object_name), "/",
+                          ForConsole(alert.attribute->object_relation), "]");
+  }
+  return absl::StrFormat(
+      "ALERT %s %s %s -> %s %s %s%s (misp event %s \"%s\", tlp:%s)%s\n",
+      ctl::FormatTimestamp(alert.alert->packet_time_ns), ctl::TransportName(tuple.protocol),
+      Endpoint(tuple.src, tuple.src_port), Endpoint(tuple.dst, tuple.dst_port),
+      ForConsole(alert.attribute->type), ForConsole(alert.entry->matched_value), object,
+      ForConsole(alert.event->id.empty() ? alert.event->uuid : alert.event->id),
+      ForConsole(alert.event->info), ctl::TlpName(alert.entry->tlp), flow_counts);
 }
 
 int RunDataplane(const SensorOptions& options, bool replay) {
@@ -151,6 +185,31 @@ int RunDataplane(const SensorOptions& options, bool replay) {
   compile_options.min_prefix_v6 = options.min_prefix_v6;
   compile_options.workers = options.workers;
 
+  // Handlers first, so a signal during loading still ends the run cleanly.
+  InstallSignalHandlers();
+  for (const std::string* output : {&options.alerts, &options.stats_json}) {
+    for (const std::string* input : {&options.pcap, &options.misp}) {
+      if (SameFile(*output, *input)) {
+        PrintError(absl::StrCat("output ", *output, " is the input ", *input,
+                                "; writing it would destroy the input"));
+        return kExitUsage;
+      }
+    }
+  }
+  if (!options.stats_json.empty()) {
+    // Fail now rather than after the whole replay if the statistics cannot be written.
+    struct stat existing;
+    const bool existed = stat(options.stats_json.c_str(), &existing) == 0;
+    std::ofstream probe(options.stats_json, std::ios::app);
+    if (!probe) {
+      PrintError(absl::StrCat("cannot write statistics to ", options.stats_json, ": ",
+                              std::strerror(errno)));
+      return kExitUsage;
+    }
+    probe.close();
+    if (!existed) std::remove(options.stats_json.c_str());
+  }
+
   absl::StatusOr<misp::LoadResult> loaded = misp::LoadMispPath(options.misp);
   if (!loaded.ok()) {
     PrintError(loaded.status().message());
@@ -158,6 +217,11 @@ int RunDataplane(const SensorOptions& options, bool replay) {
   }
   ctl::CompileResult compiled = ctl::CompileIndicators(std::move(*loaded), compile_options, 1);
   PrintProblems(compiled.stats.errors, "problems in the MISP input");
+  if (compiled.stats.loaded() == 0 && !compiled.stats.errors.empty()) {
+    PrintError(absl::StrCat("no indicator could be loaded from ", options.misp,
+                            "; the problems above name the files"));
+    return kExitFailure;
+  }
   std::string by_type;
   for (const auto& [type, count] : compiled.stats.loaded_by_type) {
     absl::StrAppend(&by_type, " ", type, "=", count);
@@ -203,7 +267,6 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     PrintError(status.message());
     return kExitFailure;
   }
-  InstallSignalHandlers();
   const int exit_status = [&]() -> int {
     if (!rte_eth_dev_is_valid_port(options.port)) {
       PrintError(absl::StrCat("DPDK port ", options.port, " does not exist"));

@@ -95,7 +95,7 @@ std::string FormatStatsText(const RunSummary& summary) {
   absl::StrAppendFormat(&text,
                         "alerts         %d raised for %s (%d repeats merged, %d held back by "
                         "dedup, %d by rate limit, %d summaries, %d above the file's TLP)\n",
-                        alerts.alerts_written, summary.alerts_path, alerts.alerts_merged,
+                        alerts.alerts_raised, summary.alerts_path, alerts.alerts_merged,
                         alerts.suppressed_dedup, alerts.suppressed_rate_limit,
                         alerts.summaries_written,
                         alerts.tlp_withheld.empty() ? 0 : alerts.tlp_withheld[0]);
@@ -186,6 +186,7 @@ std::string FormatStatsJson(const RunSummary& summary) {
 
   const ctl::AlertPipelineStats& alerts = *summary.alerts;
   Object(writer, "alerts");
+  Field(writer, "raised", alerts.alerts_raised);
   Field(writer, "written", alerts.alerts_written);
   Field(writer, "merged", alerts.alerts_merged);
   Field(writer, "without_flow_counts", alerts.alerts_without_flow);

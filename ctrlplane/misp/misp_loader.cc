@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include "ctrlplane/misp/misp_loader.h"
 
 #include <simdjson.h>
@@ -442,16 +444,41 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
+// Larger MISP documents are refused rather than read: an export of this size is a
+// mistake, and /dev/zero or a huge file must not exhaust memory.
+constexpr size_t kMaxDocumentBytes = size_t{2} << 30;
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  // Only regular files, checked before opening: opening a FIFO blocks until a writer
+  // appears, and a device could never end.
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not a regular file", EscapeForLine(path)));
+  }
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (file == nullptr) {
     return absl::ErrnoToStatus(errno, fmt::format("{}: failed to open", EscapeForLine(path)));
+  }
+  if (fstat(fileno(file.get()), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not a regular file", EscapeForLine(path)));
+  }
+  if (static_cast<uint64_t>(info.st_size) > kMaxDocumentBytes) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: {} bytes is more than the {} bytes a MISP document may have",
+        EscapeForLine(path), static_cast<uint64_t>(info.st_size), kMaxDocumentBytes));
   }
   std::string contents;
   char buffer[1 << 16];
   size_t count = 0;
   while ((count = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
     contents.append(buffer, count);
+    if (contents.size() > kMaxDocumentBytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}: grew past {} bytes while read", EscapeForLine(path),
+                      kMaxDocumentBytes));
+    }
   }
   if (std::ferror(file.get()) != 0) {
     return absl::ErrnoToStatus(errno, fmt::format("{}: failed to read", EscapeForLine(path)));

@@ -40,9 +40,9 @@ constexpr uint8_t kMappedPrefixLength = 96;
 
 // Attribute types whose value is a URL, and those whose value is an e-mail address.
 constexpr std::string_view kUrlTypes[] = {"url", "uri", "link"};
-constexpr std::string_view kEmailTypes[] = {"email", "email-src", "email-dst", "target-email",
-                                            "whois-registrant-email", "email-reply-to",
-                                            "dns-soa-email"};
+constexpr std::string_view kEmailTypes[] = {
+    "email",          "email-src",    "email-dst", "target-email", "whois-registrant-email",
+    "email-reply-to", "dns-soa-email"};
 
 template <size_t N>
 bool IsOneOf(std::string_view type, const std::string_view (&types)[N]) {
@@ -204,8 +204,8 @@ struct WarninglistIndex::Builder {
   void SkipEntry(const WarninglistInfo& list, std::string_view entry, std::string_view reason) {
     if (++entry_errors <= kMaxEntryErrorsPerList) {
       errors.push_back(fmt::format("warninglist {} ({}): entry {} skipped: {}",
-                                   QuoteForMessage(list.name), list.source,
-                                   QuoteForMessage(entry), reason));
+                                   QuoteForMessage(list.name), list.source, QuoteForMessage(entry),
+                                   reason));
     }
   }
 
@@ -274,8 +274,7 @@ struct WarninglistIndex::Builder {
         if (!pattern.ok()) {
           errors.push_back(fmt::format("warninglist {} ({}): regex {} skipped: {}",
                                        QuoteForMessage(list.name), list.source,
-                                       QuoteForMessage(entry),
-                                       ToStd(pattern.status().message())));
+                                       QuoteForMessage(entry), ToStd(pattern.status().message())));
           return false;
         }
         pattern->list = list_index;
@@ -304,11 +303,11 @@ struct WarninglistIndex::Builder {
       hs_compile_error_t* error = nullptr;
       const auto count = static_cast<unsigned>(patterns.size());
       const hs_error_t result =
-          literal ? hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(),
-                                         lengths.data(), count, HS_MODE_BLOCK, nullptr,
-                                         &database, &error)
-                  : hs_compile_multi(expressions.data(), flags.data(), ids.data(), count,
-                                     HS_MODE_BLOCK, nullptr, &database, &error);
+          literal
+              ? hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
+                                     count, HS_MODE_BLOCK, nullptr, &database, &error)
+              : hs_compile_multi(expressions.data(), flags.data(), ids.data(), count, HS_MODE_BLOCK,
+                                 nullptr, &database, &error);
       if (result == HS_SUCCESS) {
         return Database(database);
       }
@@ -316,9 +315,10 @@ struct WarninglistIndex::Builder {
       const int failed = error != nullptr ? error->expression : -1;
       hs_free_compile_error(error);
       if (failed < 0 || static_cast<size_t>(failed) >= patterns.size()) {
-        errors.push_back(fmt::format("Hyperscan failed to compile the {} {} patterns of the "
-                                     "warninglists, which are skipped: {}",
-                                     patterns.size(), kind, message));
+        errors.push_back(fmt::format(
+            "Hyperscan failed to compile the {} {} patterns of the warninglists, which are "
+            "skipped: {}",
+            patterns.size(), kind, message));
         for (const Pattern& pattern : patterns) {
           --index.lists_[pattern.list].entry_count;
         }
@@ -327,10 +327,9 @@ struct WarninglistIndex::Builder {
       }
       const Pattern& rejected = patterns[static_cast<size_t>(failed)];
       const WarninglistInfo& list = index.lists_[rejected.list];
-      errors.push_back(fmt::format("warninglist {} ({}): {} {} skipped: Hyperscan cannot compile "
-                                   "it: {}",
-                                   QuoteForMessage(list.name), list.source, kind,
-                                   QuoteForMessage(rejected.entry), message));
+      errors.push_back(fmt::format(
+          "warninglist {} ({}): {} {} skipped: Hyperscan cannot compile it: {}",
+          QuoteForMessage(list.name), list.source, kind, QuoteForMessage(rejected.entry), message));
       --index.lists_[rejected.list].entry_count;
       patterns.erase(patterns.begin() + failed);
     }
@@ -488,9 +487,8 @@ void WarninglistIndex::CollectHostnameHits(std::string_view text, std::vector<bo
   if (!name.ok()) {
     return;
   }
-  hostnames_.MatchAllSuffixes(*name, [&](std::string_view, const dp::DomainRule& rule) {
-    hits[rule.indicator] = true;
-  });
+  hostnames_.MatchAllSuffixes(
+      *name, [&](std::string_view, const dp::DomainRule& rule) { hits[rule.indicator] = true; });
 }
 
 void WarninglistIndex::CollectStringHits(std::string_view text, std::vector<bool>& hits) const {
@@ -586,8 +584,8 @@ std::optional<size_t> WarninglistIndex::FindList(std::string_view name_or_folder
 absl::Status WarninglistIndex::SetEnabled(std::string_view name_or_folder, bool enabled) {
   std::optional<size_t> list = FindList(name_or_folder);
   if (!list.has_value()) {
-    return absl::NotFoundError(fmt::format("no warninglist has the name or folder {}",
-                                           QuoteForMessage(name_or_folder)));
+    return absl::NotFoundError(
+        fmt::format("no warninglist has the name or folder {}", QuoteForMessage(name_or_folder)));
   }
   lists_[*list].enabled = enabled;
   return absl::OkStatus();

@@ -53,9 +53,9 @@ struct WarninglistInfo {
   WarninglistType type = WarninglistType::kString;
   std::vector<std::string> matching_attributes;  // Empty: every attribute type.
   std::string source;
-  size_t entry_count = 0;    // Entries in the index; skipped entries do not count.
+  size_t entry_count = 0;  // Entries in the index; skipped entries do not count.
   bool enabled = true;
-  uint64_t hits = 0;         // Screen() calls that returned this list.
+  uint64_t hits = 0;  // Screen() calls that returned this list.
 };
 
 struct WarninglistOptions {
@@ -128,8 +128,7 @@ class WarninglistIndex {
   void CollectCidrHits(std::string_view text, std::vector<bool>& hits) const;
   void CollectHostnameHits(std::string_view text, std::vector<bool>& hits) const;
   void CollectStringHits(std::string_view text, std::vector<bool>& hits) const;
-  void ScanDatabase(const Database& database, std::string_view text,
-                    std::vector<bool>& hits) const;
+  void ScanDatabase(const Database& database, std::string_view text, std::vector<bool>& hits) const;
   // The enabled lists among `hits` that apply to `type`.
   std::vector<size_t> ApplicableHits(std::string_view type, const std::vector<bool>& hits) const;
 
@@ -137,7 +136,7 @@ class WarninglistIndex {
   std::vector<absl::flat_hash_set<std::string>> matching_types_;
 
   absl::flat_hash_map<Block, std::vector<uint32_t>> blocks_;  // Block to list indices.
-  std::vector<uint8_t> v4_lengths_;  // Distinct block lengths, ascending.
+  std::vector<uint8_t> v4_lengths_;                           // Distinct block lengths, ascending.
   std::vector<uint8_t> v6_lengths_;
   dp::DomainSet hostnames_;  // Domain rules whose indicator is the list index.
   dp::StringTable strings_;  // Lower-cased entry to list indices, group 0.

@@ -33,8 +33,8 @@ struct TypeName {
   std::string_view name;
 };
 constexpr TypeName kTypeNames[] = {
-    {WarninglistType::kCidr, "cidr"},         {WarninglistType::kHostname, "hostname"},
-    {WarninglistType::kString, "string"},     {WarninglistType::kSubstring, "substring"},
+    {WarninglistType::kCidr, "cidr"},     {WarninglistType::kHostname, "hostname"},
+    {WarninglistType::kString, "string"}, {WarninglistType::kSubstring, "substring"},
     {WarninglistType::kRegex, "regex"},
 };
 

@@ -33,9 +33,9 @@ struct Warninglist {
   std::string folder;  // Name of the folder holding list.json, such as "cloudflare".
   std::string name;    // The "name" field, which MISP shows and which must be unique.
   std::string description;
-  int64_t version = 1;  // MISP's default when the field is absent.
+  int64_t version = 1;                              // MISP's default when the field is absent.
   WarninglistType type = WarninglistType::kString;  // MISP's default when absent.
-  std::string category;  // "false_positive" or "known"; empty when absent.
+  std::string category;              // "false_positive" or "known"; empty when absent.
   std::vector<std::string> entries;  // The "list" field, empty strings left out.
   // Attribute types the list applies to; empty means every type.
   std::vector<std::string> matching_attributes;

@@ -123,8 +123,7 @@ DomainNameStatus Canonicalize(std::string_view name, DomainNameBuffer& out, size
 
 std::string_view LabelAt(std::string_view name, size_t offset) {
   const size_t end = name.find('.', offset);
-  return name.substr(offset, end == std::string_view::npos ? std::string_view::npos
-                                                            : end - offset);
+  return name.substr(offset, end == std::string_view::npos ? std::string_view::npos : end - offset);
 }
 
 absl::Status InvalidName(std::string_view name, std::string_view reason) {
@@ -180,10 +179,9 @@ absl::Status CheckAceLabels(std::string_view original, std::string_view canonica
     if (StartsWithAcePrefix(label)) {
       absl::StatusOr<std::string> checked = RunIdn2(label, kAceCheckFlags);
       if (!checked.ok()) {
-        return InvalidName(original,
-                           fmt::format("label {} is not a valid A-label: {}",
-                                       internal::QuoteForMessage(label),
-                                       StatusText(checked.status())));
+        return InvalidName(
+            original, fmt::format("label {} is not a valid A-label: {}",
+                                  internal::QuoteForMessage(label), StatusText(checked.status())));
       }
     }
     start += label.size() + 1;
@@ -225,9 +223,9 @@ absl::StatusOr<std::string> ConvertUnicodeLabels(std::string_view name) {
     if (HasNonAscii(label)) {
       absl::StatusOr<std::string> converted = RunIdn2(label, kIdnFlags);
       if (!converted.ok()) {
-        return InvalidName(name, fmt::format("label {} cannot be converted to an A-label: {}",
-                                             internal::QuoteForMessage(label),
-                                             StatusText(converted.status())));
+        return InvalidName(
+            name, fmt::format("label {} cannot be converted to an A-label: {}",
+                              internal::QuoteForMessage(label), StatusText(converted.status())));
       }
       joined += *converted;
     } else {

@@ -58,9 +58,8 @@ size_t StringTable::MemoryBytes() const {
 
 absl::Status StringTableBuilder::Add(std::string_view key, int group, uint32_t value) {
   if (group < 0 || group >= StringTable::kGroupCount) {
-    return absl::InvalidArgumentError(
-        fmt::format("string table group {} is out of range 0-{}", group,
-                    StringTable::kGroupCount - 1));
+    return absl::InvalidArgumentError(fmt::format("string table group {} is out of range 0-{}",
+                                                  group, StringTable::kGroupCount - 1));
   }
   const uint64_t bound = key.size() + 3 * kMaxVarintBytes + sizeof(uint32_t);
   if (key.size() > kMaxRecordBytes || record_bytes_bound_ + bound > kMaxRecordBytes) {
@@ -84,19 +83,18 @@ absl::Status StringTableBuilder::Add(std::string_view key, int group, uint32_t v
 StringTable StringTableBuilder::Build() && {
   // Sorting by hash first puts the keys in slot order; within a key the values end up
   // grouped and sorted, which makes duplicates adjacent.
-  std::sort(pending_.begin(), pending_.end(),
-            [this](const PendingValue& a, const PendingValue& b) {
-              if (a.hash != b.hash) {
-                return a.hash < b.hash;
-              }
-              if (const int order = KeyOf(a).compare(KeyOf(b)); order != 0) {
-                return order < 0;
-              }
-              if (a.group != b.group) {
-                return a.group < b.group;
-              }
-              return a.value < b.value;
-            });
+  std::sort(pending_.begin(), pending_.end(), [this](const PendingValue& a, const PendingValue& b) {
+    if (a.hash != b.hash) {
+      return a.hash < b.hash;
+    }
+    if (const int order = KeyOf(a).compare(KeyOf(b)); order != 0) {
+      return order < 0;
+    }
+    if (a.group != b.group) {
+      return a.group < b.group;
+    }
+    return a.value < b.value;
+  });
   pending_.erase(std::unique(pending_.begin(), pending_.end(),
                              [this](const PendingValue& a, const PendingValue& b) {
                                return a.hash == b.hash && a.group == b.group &&
@@ -158,8 +156,8 @@ StringTable StringTableBuilder::Build() && {
     slot.hash_high = static_cast<uint32_t>(first.hash >> 32);
     slot.hash_low = static_cast<uint32_t>(first.hash);
     slot.record = offset;
-    const size_t home = static_cast<size_t>(
-        (static_cast<uint64_t>(slot.hash_high) * table.home_slot_count_) >> 32);
+    const size_t home =
+        static_cast<size_t>((static_cast<uint64_t>(slot.hash_high) * table.home_slot_count_) >> 32);
     const size_t position = std::max(home, next_free);
     if (position == table.slots_.size()) {
       table.slots_.push_back(slot);  // Overflow past the last home slot.

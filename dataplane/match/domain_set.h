@@ -220,8 +220,8 @@ inline bool StringTable::ReadRecordIfKey(uint32_t offset, std::string_view key,
   const uint32_t first_count = ReadVarint(cursor);
   const uint32_t second_count = ReadVarint(cursor);
   entry.groups[0] = ValueList(cursor, first_count);
-  entry.groups[1] = ValueList(cursor + static_cast<size_t>(first_count) * sizeof(uint32_t),
-                              second_count);
+  entry.groups[1] =
+      ValueList(cursor + static_cast<size_t>(first_count) * sizeof(uint32_t), second_count);
   return true;
 }
 

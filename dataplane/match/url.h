@@ -51,7 +51,7 @@ inline constexpr size_t kMaxNormalizedUrlLength = 8192;
 enum class UrlStatus : uint8_t {
   kOk = 0,
   kEmpty,
-  kInvalidScheme,         // "scheme://" with a character outside ALPHA DIGIT + - .
+  kInvalidScheme,  // "scheme://" with a character outside ALPHA DIGIT + - .
   kMissingHost,
   kInvalidHost,           // The host is not a valid domain name.
   kNonAsciiHost,          // Only NormalizeUrl() converts internationalised hosts.

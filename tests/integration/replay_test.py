@@ -8,6 +8,7 @@ the comments) or from the MISP files themselves, never from the sensor's own out
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -646,6 +647,92 @@ class Names(ReplayTestCase):
         replay = self.replay("http-get-bro.org.pcap")
         self.assertIn("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d68", replay.stderr)
         self.assertEqual(replay.stats["indicators"]["rejected"], 1)
+
+
+def rewrite_pcap(source, destination, snaplen=None, link_type=None):
+    """Copies a little-endian pcap, cutting each record to `snaplen` bytes or changing
+    the link type in the file header."""
+    with open(source, "rb") as f:
+        data = f.read()
+    header = bytearray(data[:24])
+    if link_type is not None:
+        header[20:24] = struct.pack("<I", link_type)
+    if snaplen is not None:
+        header[16:20] = struct.pack("<I", snaplen)
+    out = bytearray(header)
+    offset = 24
+    while offset + 16 <= len(data):
+        sec, usec, caplen, length = struct.unpack("<IIII", data[offset:offset + 16])
+        body = data[offset + 16:offset + 16 + caplen]
+        offset += 16 + caplen
+        if snaplen is not None:
+            body = body[:snaplen]
+        out += struct.pack("<IIII", sec, usec, len(body), length) + body
+    with open(destination, "wb") as f:
+        f.write(out)
+
+
+class HostileInput(ReplayTestCase):
+    def test_short_snaplen_still_matches_addresses(self):
+        # Every frame cut to 54 bytes (editcap -s 54 does the same): Ethernet, IPv4 and
+        # only 20 bytes of the 32-byte TCP header (tshark marks them truncated). The
+        # address attributes still match, on a flow without ports: ip-src /24, its mapped
+        # spelling, and ip-src 192.150.187.43. The port-qualified one cannot.
+        with tempfile.TemporaryDirectory() as work:
+            cut = os.path.join(work, "cut.pcap")
+            rewrite_pcap(pcap("http-get-bro.org.pcap"), cut, snaplen=54)
+            replay = run_replay(cut, misp("crafted/http-bro-org.json"))
+        self.assertCleanExit(replay)
+        self.assertEqual(replay.stats["decode"]["truncated_tcp"], 14)
+        self.assertEqual(len(replay.alerts), 3)
+        for alert in replay.alerts:
+            self.assertEqual(alert["network"]["packets"], 14)
+
+    def test_non_ethernet_capture_rejected(self):
+        with tempfile.TemporaryDirectory() as work:
+            raw = os.path.join(work, "raw.pcap")
+            rewrite_pcap(pcap("http-get-bro.org.pcap"), raw, link_type=113)
+            replay = run_replay(raw, misp("crafted/http-bro-org.json"))
+        self.assertEqual(replay.returncode, 1)
+        self.assertIn("link type", replay.stderr)
+
+    def test_output_that_is_the_input_refused(self):
+        with tempfile.TemporaryDirectory() as work:
+            capture = os.path.join(work, "in.pcap")
+            with open(pcap("http-get-bro.org.pcap"), "rb") as f:
+                original = f.read()
+            with open(capture, "wb") as f:
+                f.write(original)
+            result = subprocess.run(
+                [SENSOR, "replay", "--pcap", capture, "--misp", misp("crafted/dvwa.json"),
+                 "--stats-json", capture], capture_output=True, text=True, timeout=60,
+                check=False)
+            with open(capture, "rb") as f:
+                self.assertEqual(f.read(), original)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("would destroy the input", result.stderr)
+
+    def test_fifo_as_intelligence_refused(self):
+        with tempfile.TemporaryDirectory() as work:
+            fifo = os.path.join(work, "event.json")
+            os.mkfifo(fifo)
+            replay = run_replay(pcap("http-get-bro.org.pcap"), fifo, timeout=30)
+        self.assertEqual(replay.returncode, 1)
+        self.assertIn("not a regular file", replay.stderr)
+
+    def test_control_characters_never_reach_the_terminal(self):
+        with open(misp("crafted/http-bro-org.json"), encoding="utf-8") as f:
+            event = json.load(f)
+        event["Event"]["info"] = "\u001b]0;title\u0007\u001b[2J\r\nALERT forged"
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "event.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(event, f)
+            replay = run_replay(pcap("http-get-bro.org.pcap"), path)
+        self.assertCleanExit(replay)
+        self.assertNotIn("\u001b", replay.stdout)
+        self.assertNotIn("\nALERT forged", replay.stdout)
+        self.assertEqual(replay.alerts[0]["misp"]["event"]["info"], event["Event"]["info"])
 
 
 if __name__ == "__main__":

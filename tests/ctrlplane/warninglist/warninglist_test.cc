@@ -1,3 +1,5 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -7,9 +9,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "ctrlplane/warninglist/warninglist_index.h"
 #include "ctrlplane/warninglist/warninglist_loader.h"
@@ -48,8 +47,8 @@ class ListsFolder {
  public:
   ListsFolder() {
     const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::path(testing::TempDir()) / fmt::format("warninglist_test_{}_{}", test->name(),
-                                                       getpid());
+    root_ = fs::path(testing::TempDir()) /
+            fmt::format("warninglist_test_{}_{}", test->name(), getpid());
     fs::remove_all(root_);
     fs::create_directories(root_ / "lists");
   }
@@ -312,7 +311,9 @@ TEST(WarninglistIndexTest, HitCountersCountScreenCalls) {
   const auto cloudflare = index.FindList("cloudflare");
   const auto rfc6761 = index.FindList("rfc6761");
   const auto find_ip = index.FindList("findip-host");
-  ASSERT_TRUE(cloudflare.has_value() && rfc6761.has_value() && find_ip.has_value());
+  ASSERT_TRUE(cloudflare.has_value());
+  ASSERT_TRUE(rfc6761.has_value());
+  ASSERT_TRUE(find_ip.has_value());
   EXPECT_EQ(index.lists()[*cloudflare].hits, 2u);
   EXPECT_EQ(index.lists()[*rfc6761].hits, 1u);
   EXPECT_EQ(index.lists()[*find_ip].hits, 0u);
@@ -424,7 +425,8 @@ TEST(WarninglistIndexTest, CraftedListsWithBadEntries) {
 
 TEST(WarninglistIndexTest, EmptyIndexHitsNothing) {
   std::vector<std::string> errors;
-  absl::StatusOr<WarninglistIndex> index = WarninglistIndex::Build({}, WarninglistOptions(), errors);
+  absl::StatusOr<WarninglistIndex> index =
+      WarninglistIndex::Build({}, WarninglistOptions(), errors);
   ASSERT_TRUE(index.ok());
   EXPECT_EQ(index->Screen("domain", "example.com"), kNoHits);
   EXPECT_EQ(errors, kNoStrings);

@@ -1,12 +1,12 @@
 #include "dataplane/match/domain_set.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "fmt/format.h"
 
@@ -132,10 +132,10 @@ TEST(DomainSetTest, MatchAllSuffixesVisitsEveryLevel) {
       {"com", {4, kHostname}},
   });
   std::vector<std::pair<std::string, uint32_t>> seen;
-  const int count = set.MatchAllSuffixes("a.b.example.com", [&](std::string_view suffix,
-                                                                 const DomainRule& rule) {
-    seen.emplace_back(std::string(suffix), rule.indicator);
-  });
+  const int count =
+      set.MatchAllSuffixes("a.b.example.com", [&](std::string_view suffix, const DomainRule& rule) {
+        seen.emplace_back(std::string(suffix), rule.indicator);
+      });
   EXPECT_EQ(count, 3);
   const std::vector<std::pair<std::string, uint32_t>> expected = {
       {"a.b.example.com", 3}, {"b.example.com", 2}, {"example.com", 1}};
@@ -201,9 +201,10 @@ TEST(DomainSetTest, MillionNamesStayCompact) {
 
   const size_t memory = set.MemoryBytes();
   const double bytes_per_name = static_cast<double>(memory) / kNames;
-  std::printf("DomainSet: %u names, %.1f characters per name on average, %zu bytes in all, "
-              "%.1f bytes per name\n",
-              kNames, static_cast<double>(name_bytes) / kNames, memory, bytes_per_name);
+  std::printf(
+      "DomainSet: %u names, %.1f characters per name on average, %zu bytes in all, "
+      "%.1f bytes per name\n",
+      kNames, static_cast<double>(name_bytes) / kNames, memory, bytes_per_name);
   EXPECT_LE(memory, 128u << 20) << "1M domains must fit in 128 MiB";
 
   // Every seventh name, so both kinds are checked and the test stays quick under ASan.

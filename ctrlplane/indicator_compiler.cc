@@ -193,6 +193,16 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       ++stats.skipped_not_ids;
       continue;
     }
+    if (options.warninglists != nullptr) {
+      const std::vector<size_t> hits = options.warninglists->Screen(attribute.type, attribute.value);
+      if (!hits.empty()) {
+        ++stats.warninglisted;
+        for (size_t list : hits) {
+          ++stats.warninglisted_by_list[options.warninglists->lists()[list].name];
+        }
+        continue;
+      }
+    }
     if (is_domain || is_url) {
       absl::StatusOr<std::string> canonical = is_domain
                                                   ? dp::CanonicalizeDomainName(attribute.value)

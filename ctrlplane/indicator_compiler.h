@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "ctrlplane/misp/misp_model.h"
 #include "ctrlplane/tlp.h"
+#include "ctrlplane/warninglist/warninglist_index.h"
 #include "dataplane/decode/packet.h"
 #include "dataplane/snapshot.h"
 
@@ -44,6 +45,8 @@ struct CompileOptions {
   int min_prefix_v4 = 8;
   int min_prefix_v6 = 24;
   uint32_t workers = 1;  // Hyperscan scratch spaces to allocate, one per worker.
+  // Attributes that hit an enabled list are dropped and counted; null screens nothing.
+  WarninglistIndex* warninglists = nullptr;
 };
 
 struct CompileStats {
@@ -53,6 +56,8 @@ struct CompileStats {
   std::map<std::string, uint64_t> not_matched_by_type;  // Types this build cannot match.
   uint64_t skipped_not_ids = 0;
   uint64_t skipped_deleted = 0;
+  uint64_t warninglisted = 0;  // Attributes dropped because a warninglist hit them.
+  std::map<std::string, uint64_t> warninglisted_by_list;
   uint64_t rejected = 0;            // Invalid values plus attributes the loader rejected.
   std::vector<std::string> errors;  // Loader and compiler errors, one line each.
 

@@ -14,6 +14,10 @@ void AddIntelligenceOptions(CLI::App& command, sensor::SensorOptions& options) {
                   "MISP intelligence: a feed directory (manifest.json plus <uuid>.json "
                   "events), a single event file, or a saved restSearch response")
       ->required();
+  command.add_option("--warninglists", options.warninglists,
+                     "MISP warninglists folder (lists/<name>/list.json); attributes that hit "
+                     "a list are not loaded, and counted per list")
+      ->check(CLI::ExistingDirectory);
   command.add_flag("--include-non-ids", options.include_non_ids,
                    "Also alert on attributes whose to_ids flag is false");
   command

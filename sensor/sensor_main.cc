@@ -26,6 +26,7 @@
 #include "ctrlplane/log.h"
 #include "ctrlplane/misp/misp_loader.h"
 #include "ctrlplane/resolved_watch.h"
+#include "ctrlplane/warninglist/warninglist_loader.h"
 #include "ctrlplane/sinks/ndjson_sink.h"
 #include "ctrlplane/snapshot_publisher.h"
 #include "sensor/capture_scan.h"
@@ -208,6 +209,26 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     }
     probe.close();
     if (!existed) std::remove(options.stats_json.c_str());
+  }
+
+  std::optional<ctl::WarninglistIndex> warninglists;
+  if (!options.warninglists.empty()) {
+    absl::StatusOr<ctl::WarninglistLoadResult> lists =
+        ctl::LoadWarninglists(options.warninglists);
+    if (!lists.ok()) {
+      PrintError(lists.status().message());
+      return kExitFailure;
+    }
+    std::vector<std::string> problems = std::move(lists->errors);
+    absl::StatusOr<ctl::WarninglistIndex> index =
+        ctl::WarninglistIndex::Build(std::move(lists->lists), {}, problems);
+    PrintProblems(problems, "problems in the warninglists");
+    if (!index.ok()) {
+      PrintError(index.status().message());
+      return kExitFailure;
+    }
+    warninglists.emplace(std::move(*index));
+    compile_options.warninglists = &*warninglists;
   }
 
   absl::StatusOr<misp::LoadResult> loaded = misp::LoadMispPath(options.misp);

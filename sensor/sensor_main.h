@@ -12,6 +12,7 @@ struct SensorOptions {
   // Intelligence.
   std::string misp;  // Feed directory, event file or restSearch response.
   bool include_non_ids = false;
+  std::string warninglists;  // Folder with lists/<name>/list.json, as MISP ships them.
   std::string default_tlp = "amber";
   int min_prefix_v4 = 8;
   int min_prefix_v6 = 24;

@@ -179,6 +179,10 @@ std::string FormatStatsJson(const RunSummary& summary) {
   Field(writer, "rejected", indicators.rejected);
   Field(writer, "skipped_not_ids", indicators.skipped_not_ids);
   Field(writer, "skipped_deleted", indicators.skipped_deleted);
+  Field(writer, "warninglisted", indicators.warninglisted);
+  Object(writer, "warninglisted_by_list");
+  for (const auto& [list, count] : indicators.warninglisted_by_list) Field(writer, list, count);
+  writer.EndObject();
   Object(writer, "not_matched_by_type");
   for (const auto& [type, count] : indicators.not_matched_by_type) Field(writer, type, count);
   writer.EndObject();

@@ -7,6 +7,7 @@ the comments) or from the MISP files themselves, never from the sensor's own out
 
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -733,6 +734,38 @@ class HostileInput(ReplayTestCase):
         self.assertNotIn("\u001b", replay.stdout)
         self.assertNotIn("\nALERT forged", replay.stdout)
         self.assertEqual(replay.alerts[0]["misp"]["event"]["info"], event["Event"]["info"])
+
+
+class Warninglists(ReplayTestCase):
+    def test_listed_indicators_are_not_loaded(self):
+        with tempfile.TemporaryDirectory() as work:
+            shutil.copytree(os.path.join(DATA, "misp", "warninglists"),
+                            os.path.join(work, "warninglists"))
+            crafted = os.path.join(work, "warninglists", "lists", "sensor-test-hosts")
+            os.makedirs(crafted)
+            with open(os.path.join(crafted, "list.json"), "w", encoding="utf-8") as f:
+                json.dump({"name": "Sensor test hosts", "version": 1, "type": "hostname",
+                           "description": "Names the test captures query",
+                           "matching_attributes": ["domain", "hostname"],
+                           "list": ["google.com"]}, f)
+            with open(misp("crafted/names.json"), encoding="utf-8") as f:
+                event = json.load(f)
+            # 104.16.1.0/24 lies inside Cloudflare's listed 104.16.0.0/13: a block inside
+            # a listed block is screened too, not only single addresses.
+            event["Event"]["Attribute"].append({
+                "uuid": "8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d69", "type": "ip-dst",
+                "category": "Network activity", "value": "104.16.1.0/24", "to_ids": True})
+            path = os.path.join(work, "event.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(event, f)
+            replay = run_replay(pcap("dns-a-aaaa-mx.pcap"), path, "--warninglists",
+                                os.path.join(work, "warninglists"))
+        self.assertCleanExit(replay)
+        self.assertEqual(replay.alerts_for("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d61"), [])
+        by_list = replay.stats["indicators"]["warninglisted_by_list"]
+        self.assertEqual(by_list["Sensor test hosts"], 1)
+        self.assertEqual(by_list["List of known Cloudflare IP ranges"], 1)
+        self.assertEqual(replay.stats["indicators"]["warninglisted"], 2)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ struct AlertPipelineStats {
   std::vector<uint64_t> tlp_withheld;  // Per sink: alerts above the sink's maximum TLP.
 };
 
-// What the console shows for each written alert.
+// The fields of a written alert that the console echo prints.
 struct AlertSummary {
   const dp::AlertRecord* alert;
   const IndicatorEntry* entry;

@@ -17,7 +17,7 @@
 namespace sensor::ctl {
 namespace {
 
-// How an attribute type maps to address rules.
+// The address rules that one attribute type compiles to.
 struct AddressType {
   std::string_view type;
   uint8_t sides;

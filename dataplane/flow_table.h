@@ -70,7 +70,7 @@ class FlowTable {
   // `on_end(const Flow&, FlowEndReason)` is called for every flow that leaves the table.
   explicit FlowTable(const FlowTableConfig& config, uint64_t id_base);
 
-  // Finds the flow of `key` or creates it at time `now_ns`. `created` tells which.
+  // Finds the flow of `key` or creates it at time `now_ns`. `created` is set when the flow is new.
   // May end (evict) another flow through `on_end` first.
   template <typename OnEnd>
   Flow* FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns, bool& created,

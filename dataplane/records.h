@@ -28,7 +28,7 @@ struct FlowTuple {
   uint8_t reserved = 0;
 };
 
-// What kind of traffic element matched an indicator.
+// The kind of traffic element that matched an indicator.
 enum class MatchSource : uint8_t {
   kAddress = 0,  // Source or destination address.
   kPayload,      // A payload pattern (block or stream mode).

@@ -1,5 +1,5 @@
-// Where a worker's packets come from, and how the lcore that reads a NIC queue or the
-// replay device knows that a capture has ended.
+// The source of a worker's packets, and the end-of-capture check of the lcore that reads
+// a NIC queue or the replay device.
 //
 // RxInput::Receive runs on one lcore at a time (the worker, or the replay RX lcore).
 #pragma once
@@ -51,7 +51,7 @@ struct RxInput {
   int timestamp_offset = -1;      // mbuf dynfield holding the RX timestamp, if any.
   uint64_t timestamp_flag = 0;
 
-  // Receives up to `max` mbufs. Returns 0 both when idle and at the end; Ended() tells.
+  // Receives up to `max` mbufs. Returns 0 both when idle and at the end, so call Ended() to tell them apart.
   uint16_t Receive(rte_mbuf** mbufs, uint16_t max);
   bool Ended() const;
   // Frees packets still held by the pacer; called once after the input has ended.

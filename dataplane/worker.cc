@@ -284,6 +284,8 @@ int OnPatternMatch(unsigned int id, unsigned long long /*from*/, unsigned long l
   return 0;  // Keep scanning: other patterns may match too.
 }
 
+}  // namespace
+
 uint32_t TcpSequence(const std::byte* frame, const PacketInfo& info) {
   uint32_t value = 0;
   for (int i = 0; i < 4; ++i) {
@@ -292,18 +294,18 @@ uint32_t TcpSequence(const std::byte* frame, const PacketInfo& info) {
   return value;
 }
 
-}  // namespace
+Session* Worker::SessionFor(Flow& flow) {
+  if (Session* session = sessions_.Get(flow); session != nullptr) return session;
+  Session* session = sessions_.Acquire(flow);
+  if (session == nullptr) config_.counters->Add(Counter::kSessionTableFull, 1);
+  return session;
+}
 
 void Worker::ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
                          const Snapshot& snapshot) {
   const PatternDatabase& patterns = *snapshot.patterns;
   if (info.protocol == kIpProtoTcp && info.has_ports) {
-    Session* session = sessions_.Get(flow);
-    if (session == nullptr) {
-      session = sessions_.Acquire(flow);
-      if (session == nullptr) config_.counters->Add(Counter::kSessionTableFull, 1);
-    }
-    if (session != nullptr) {
+    if (Session* session = SessionFor(flow); session != nullptr) {
       if (!session->stream_done[direction]) {
         ScanStream(flow, *session, info, frame, direction, snapshot);
         return;

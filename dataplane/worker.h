@@ -51,6 +51,9 @@ struct WorkerConfig {
   bool wait_on_full_ring = false;
 };
 
+// Sequence number of a packet whose TCP header the decoder found in `frame`.
+uint32_t TcpSequence(const std::byte* frame, const PacketInfo& info);
+
 class Worker {
  public:
   explicit Worker(const WorkerConfig& config);
@@ -86,6 +89,9 @@ class Worker {
                    const Snapshot& snapshot);
   void ScanStream(Flow& flow, Session& session, const PacketInfo& info, const std::byte* frame,
                   int direction, const Snapshot& snapshot);
+  // Returns the flow's session, taking one from the pool if it has none; null (and
+  // counted) when the pool is empty.
+  Session* SessionFor(Flow& flow);
   // Closes the streams of every session; they reopen on the new snapshot's database.
   void CloseAllStreams();
   void CloseStreams(Session& session);

@@ -24,14 +24,6 @@ namespace {
 constexpr uint16_t kDnsPort = 53;
 constexpr uint16_t kQuicPort = 443;
 
-uint32_t ReadTcpSequence(const std::byte* frame, const PacketInfo& info) {
-  uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) {
-    value = value << 8 | std::to_integer<uint32_t>(frame[info.l4_offset + 4 + i]);
-  }
-  return value;
-}
-
 }  // namespace
 
 void Worker::InspectApplication(Flow& flow, const PacketInfo& info, const std::byte* frame,
@@ -128,16 +120,10 @@ bool Worker::SendResolved(uint32_t indicator, const IpAddress& address, uint32_t
 
 void Worker::InspectClientStream(Flow& flow, const PacketInfo& info, const std::byte* frame,
                                  const Snapshot& snapshot) {
-  Session* session = sessions_.Get(flow);
-  if (session == nullptr) {
-    session = sessions_.Acquire(flow);
-    if (session == nullptr) {
-      config_.counters->Add(Counter::kSessionTableFull, 1);
-      return;
-    }
-  }
+  Session* session = SessionFor(flow);
+  if (session == nullptr) return;
   if (session->handshake_done) return;
-  if (!session->StoreHandshakeSegment(ReadTcpSequence(frame, info), frame + info.payload_offset,
+  if (!session->StoreHandshakeSegment(TcpSequence(frame, info), frame + info.payload_offset,
                                       info.payload_length)) {
     session->handshake_done = true;
     config_.counters->Add(Counter::kHandshakeGivenUp, 1);
@@ -186,14 +172,8 @@ void Worker::InspectClientStream(Flow& flow, const PacketInfo& info, const std::
 void Worker::InspectQuic(Flow& flow, const PacketInfo& info, const std::byte* frame,
                          const Snapshot& snapshot) {
   if (quic_ == nullptr) return;
-  Session* session = sessions_.Get(flow);
-  if (session == nullptr) {
-    session = sessions_.Acquire(flow);
-    if (session == nullptr) {
-      config_.counters->Add(Counter::kSessionTableFull, 1);
-      return;
-    }
-  }
+  Session* session = SessionFor(flow);
+  if (session == nullptr) return;
   if (session->quic_done) return;
   ClientHelloInfo hello;
   const QuicStatus status = quic_->ProcessClientDatagram(

@@ -61,10 +61,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   }
 
   const uint16_t rx_queues = options.replay ? 1 : static_cast<uint16_t>(workers);
-  const uint64_t wanted_mbufs = uint64_t{rx_queues} * options.rx_descriptors +
+  const uint64_t needed_mbufs = uint64_t{rx_queues} * options.rx_descriptors +
                                 (distribute ? uint64_t{workers} * options.packet_ring_size : 0) +
                                 (needed + 1) * (kMempoolCache + 64) + 1024;
-  const uint32_t mbufs = std::bit_ceil(static_cast<uint32_t>(wanted_mbufs)) - 1;
+  const uint32_t mbufs = std::bit_ceil(static_cast<uint32_t>(needed_mbufs)) - 1;
   engine->pool_ =
       rte_pktmbuf_pool_create("sensor_mbufs", mbufs, kMempoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                               rte_eth_dev_socket_id(options.port));

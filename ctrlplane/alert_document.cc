@@ -414,6 +414,12 @@ std::string BuildAlertDocument(const AlertContext& context) {
   if (!context.observer_name.empty()) Field(writer, "hostname", context.observer_name);
   writer.EndObject();
 
+  // Elastic Security expects ecs.version in every event; the fields above follow ECS 8.11.
+  Key(writer, "ecs");
+  writer.StartObject();
+  Field(writer, "version", "8.11.0");
+  writer.EndObject();
+
   writer.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }

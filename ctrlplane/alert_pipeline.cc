@@ -24,6 +24,12 @@ void AlertPipeline::AddSnapshot(uint64_t version, std::shared_ptr<const Indicato
 
 void AlertPipeline::RemoveSnapshot(uint64_t version) { tables_.erase(version); }
 
+void AlertPipeline::RemoveRetiredSnapshots() {
+  for (uint64_t version : retired_) tables_.erase(version);
+  retired_ = std::move(retiring_);
+  retiring_.clear();
+}
+
 bool AlertPipeline::SameIndicators(uint64_t a, uint64_t b) const {
   auto first = tables_.find(a);
   auto second = tables_.find(b);
@@ -37,6 +43,7 @@ void AlertPipeline::OnRecord(const dp::WorkerRecord& record) {
       break;
     case dp::RecordKind::kFlow:
       OnFlow(record.flow);
+      if (on_flow_) on_flow_(record.flow);
       break;
     case dp::RecordKind::kResolved:
       if (on_resolved_) on_resolved_(record.resolved);

@@ -77,12 +77,27 @@ class AlertPipeline {
   void AddSnapshot(uint64_t version, std::shared_ptr<const IndicatorTable> table);
   // Forgets a snapshot after no worker reads it and its records have been drained.
   void RemoveSnapshot(uint64_t version);
+  // Marks a replaced snapshot, which no worker reads any more, for removal. Its records
+  // may still sit in the rings, so RemoveRetiredSnapshots() removes it only on a later
+  // call, after the control loop has drained the rings once more.
+  void RetireSnapshot(uint64_t version) { retiring_.push_back(version); }
+  // Removes the snapshots retired before the previous call; call once per control-loop
+  // pass, after draining the rings.
+  void RemoveRetiredSnapshots();
+  size_t snapshot_count() const { return tables_.size(); }
   // True if both snapshot versions are known and share one indicator table.
   bool SameIndicators(uint64_t a, uint64_t b) const;
   // Receives the resolved-address records that workers send beside alerts.
   void set_on_resolved(std::function<void(const dp::ResolvedRecord&)> on_resolved) {
     on_resolved_ = std::move(on_resolved);
   }
+
+  // Receives every flow record after the alert path has used it (flow export).
+  void set_on_flow(std::function<void(const dp::FlowRecord&)> on_flow) {
+    on_flow_ = std::move(on_flow);
+  }
+  // The receiver set last, so that a second user can chain it.
+  const std::function<void(const dp::FlowRecord&)>& on_flow() const { return on_flow_; }
 
   void OnRecord(const dp::WorkerRecord& record);
   // Writes alerts whose flow record never arrived (shutdown), the summaries of open
@@ -128,11 +143,14 @@ class AlertPipeline {
 
   AlertPipelineOptions options_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<const IndicatorTable>> tables_;
+  std::vector<uint64_t> retiring_;  // Retired since the last RemoveRetiredSnapshots().
+  std::vector<uint64_t> retired_;   // Removed by the next RemoveRetiredSnapshots().
   absl::flat_hash_map<uint64_t, FlowAlerts> flows_;         // By flow id.
   absl::flat_hash_map<std::string, Window> dedup_windows_;  // attribute|source|destination
   absl::flat_hash_map<std::string, Window> rate_windows_;   // attribute
   std::function<void(const AlertSummary&)> on_alert_;
   std::function<void(const dp::ResolvedRecord&)> on_resolved_;
+  std::function<void(const dp::FlowRecord&)> on_flow_;
   AlertPipelineStats stats_;
   RateLimitedLog error_log_{5, std::chrono::seconds(10)};
 };

@@ -197,8 +197,12 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
       const std::vector<size_t> hits = options.warninglists->Screen(attribute.type, attribute.value);
       if (!hits.empty()) {
         ++stats.warninglisted;
+        WarninglistedAttribute& removed = result.warninglisted.emplace_back();
+        removed.input_index = static_cast<uint32_t>(&attribute - loaded.attributes.data());
         for (size_t list : hits) {
-          ++stats.warninglisted_by_list[options.warninglists->lists()[list].name];
+          const std::string& name = options.warninglists->lists()[list].name;
+          ++stats.warninglisted_by_list[name];
+          removed.lists.push_back(name);
         }
         continue;
       }

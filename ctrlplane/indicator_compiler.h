@@ -64,9 +64,16 @@ struct CompileStats {
   uint64_t loaded() const;
 };
 
+// An attribute that warninglists removed, for explaining later why it never alerts.
+struct WarninglistedAttribute {
+  uint32_t input_index = 0;  // Index into the compiled input's LoadResult::attributes.
+  std::vector<std::string> lists;  // Names of the lists it hit.
+};
+
 struct CompileResult {
   std::unique_ptr<dp::Snapshot> snapshot;
   CompileStats stats;
+  std::vector<WarninglistedAttribute> warninglisted;
 };
 
 CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& options,

@@ -34,4 +34,13 @@ bool RateLimitedLog::Allow(uint64_t& suppressed) {
   return false;
 }
 
+std::string ForTerminal(std::string_view text, size_t max_shown) {
+  std::string safe(text.substr(0, max_shown));
+  for (char& c : safe) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (text.size() > max_shown) safe += "...";
+  return safe;
+}
+
 }  // namespace sensor::ctl

@@ -10,9 +10,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sensor::ctl {
+
+// Makes text from MISP or traffic safe for a terminal: control characters become '?', so
+// the text cannot move the cursor, change the title or forge lines. Text longer than
+// `max_shown` bytes is cut and ends in "...".
+std::string ForTerminal(std::string_view text, size_t max_shown = 120);
 
 enum class LogLevel : uint8_t { kError = 0, kWarn, kInfo, kDebug };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "dataplane/match/ip_set.h"
 
 namespace sensor::ctl {
@@ -49,6 +50,38 @@ void ResolvedWatch::OnResolved(const dp::ResolvedRecord& record) {
   }
 }
 
+std::shared_ptr<const dp::IpSet> ResolvedWatch::Rebase(const IndicatorTable& current,
+                                                       const IndicatorTable& next) {
+  auto key = [](const IndicatorTable& table, uint32_t index) {
+    const IndicatorEntry& entry = table.entries[index];
+    return absl::StrCat(table.attributes[entry.attribute].uuid, " ", entry.matched_value);
+  };
+  absl::flat_hash_map<std::string, uint32_t> next_domains;
+  for (uint32_t i = 0; i < next.entries.size(); ++i) {
+    if (next.entries[i].kind == IndicatorKind::kDomain) next_domains.emplace(key(next, i), i);
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto found = it->second.indicator < current.entries.size()
+                     ? next_domains.find(key(current, it->second.indicator))
+                     : next_domains.end();
+    if (found == next_domains.end()) {
+      entries_.erase(it++);
+      ++stats_.dropped_on_reload;
+    } else {
+      it->second.indicator = found->second;
+      ++it;
+    }
+  }
+  stats_.watched = entries_.size();
+  changed_ = false;
+  if (entries_.empty()) return nullptr;
+  dp::IpSetBuilder builder;
+  for (const auto& [address, entry] : entries_) {
+    builder.Add(address, address.IsV4() ? 32 : 128, {entry.indicator, 0, dp::kSideEither});
+  }
+  return std::make_shared<const dp::IpSet>(std::move(builder).Build());
+}
+
 void ResolvedWatch::Tick() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_publish_ < options_.min_publish_interval) return;
@@ -77,7 +110,8 @@ void ResolvedWatch::Tick() {
   next->patterns = current->patterns;
   next->indicators = current->indicators;
   pipeline_->AddSnapshot(next->version, next->indicators);
-  publisher_->Publish(std::move(next));
+  std::unique_ptr<dp::Snapshot> previous = publisher_->Publish(std::move(next));
+  if (previous != nullptr) pipeline_->RetireSnapshot(previous->version);
   stats_.watched = entries_.size();
   ++stats_.publishes;
   changed_ = false;

@@ -8,10 +8,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "ctrlplane/alert_pipeline.h"
+#include "ctrlplane/indicator_compiler.h"
 #include "ctrlplane/snapshot_publisher.h"
+#include "dataplane/match/ip_set.h"
 #include "dataplane/records.h"
 
 namespace sensor::ctl {
@@ -29,6 +32,7 @@ struct ResolvedWatchStats {
   uint64_t expired = 0;
   uint64_t dropped_full = 0;
   uint64_t stale_snapshot = 0;  // Records from a snapshot whose indicators changed since.
+  uint64_t dropped_on_reload = 0;  // Addresses whose domain indicator a reload removed.
   uint64_t publishes = 0;
 };
 
@@ -41,6 +45,13 @@ class ResolvedWatch {
   // Expires old entries and publishes a new snapshot if the set changed; call from the
   // control loop. Blocks for one RCU grace period when it publishes.
   void Tick();
+
+  // Re-points the watched addresses at the same domain indicators in `next` (same
+  // attribute uuid and value), after a reload of the intelligence, and stops watching
+  // those whose indicator is gone. Returns the resolved set for a snapshot built on
+  // `next`, or null when nothing is watched.
+  std::shared_ptr<const dp::IpSet> Rebase(const IndicatorTable& current,
+                                          const IndicatorTable& next);
 
   const ResolvedWatchStats& stats() const { return stats_; }
 

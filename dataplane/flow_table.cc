@@ -35,6 +35,17 @@ FlowTable::FlowTable(const FlowTableConfig& config, uint64_t id_base)
   std::memset(buckets_.get(), 0, sizeof(Bucket) * bucket_count_);
 }
 
+void RestartPeriod(Flow& flow) {
+  for (int direction = 0; direction < 2; ++direction) {
+    flow.earlier_bytes[direction] += flow.bytes[direction];
+    flow.earlier_packets[direction] += flow.packets[direction];
+    flow.bytes[direction] = 0;
+    flow.packets[direction] = 0;
+    flow.tcp_flags[direction] = 0;
+  }
+  flow.period_first_ns = 0;
+}
+
 bool FlowTable::Expired(const Flow& flow, uint64_t now_ns) const {
   if (now_ns <= flow.last_ns) return false;
   const uint64_t idle = now_ns - flow.last_ns;

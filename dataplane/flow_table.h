@@ -42,9 +42,13 @@ struct Flow {
   uint64_t id = 0;
   uint64_t first_ns = 0;
   uint64_t last_ns = 0;
+  // Time of the current period's first packet; 0 after a restart until a packet arrives.
+  uint64_t period_first_ns = 0;
   uint64_t first_alert_ns = 0;    // 0 while the flow has no alert.
   uint64_t snapshot_version = 0;  // Snapshot that matched_directions refers to.
-  uint64_t bytes[2] = {};         // [0] initiator to responder, [1] the reverse.
+  // Counts and TCP flags of the current period, [0] initiator to responder, [1] the
+  // reverse. A period starts with the flow and restarts after each active timeout.
+  uint64_t bytes[2] = {};
   uint32_t packets[2] = {};
   uint8_t tcp_flags[2] = {};
   uint8_t fin_seen = 0;            // Bit per direction.
@@ -54,13 +58,27 @@ struct Flow {
   bool interim_sent = false;
   uint8_t vlan_count = 0;
   uint32_t session = 0;  // Index + 1 of the worker's Session for this flow, 0 for none.
+  uint32_t alerts = 0;   // Alert records queued for this flow.
+  // Counts of the periods that active timeouts already closed, so that the whole flow's
+  // counts are these plus `bytes` and `packets`. Read only when a record is sent, so they
+  // come after the fields that every packet touches.
+  uint64_t earlier_bytes[2] = {};
+  uint32_t earlier_packets[2] = {};
 };
+
+// Closes the current period of `flow` after its active-timeout record was sent: moves
+// its counts to the earlier periods and clears its TCP flags.
+void RestartPeriod(Flow& flow);
 
 struct FlowTableConfig {
   uint32_t capacity = 1 << 16;  // Flows expected at once; the table has twice the slots.
   uint64_t idle_timeout_ns = 60'000'000'000;
   uint64_t closed_timeout_ns = 5'000'000'000;  // Kept after FIN/RST for late packets.
   uint64_t alert_delay_ns = 10'000'000'000;    // Interim record for flows with alerts.
+  // A flow whose current period is this old sends a record and starts a new period, as
+  // flow exporters do for long flows; 0 turns it off. The default, 30 minutes, is that of
+  // router exporters such as JUNOSe's and ADTRAN AOS's ip flow-cache active timeout.
+  uint64_t active_timeout_ns = 1'800'000'000'000;
 };
 
 class FlowTable {
@@ -76,12 +94,23 @@ class FlowTable {
   Flow* FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns, bool& created,
                      OnEnd&& on_end);
 
-  // Ends flows idle past their timeout in the next `bucket_count` buckets, in turn, and
-  // reports flows whose first alert is older than the alert delay through `on_interim`.
-  template <typename OnEnd, typename OnInterim>
-  void Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end, OnInterim&& on_interim);
+  // Ends flows idle past their timeout in the next `bucket_count` buckets, in turn. Flows
+  // whose first alert is older than the alert delay go to `on_interim`. Flows past the
+  // active timeout go to `on_active_timeout(Flow&)`, which restarts the period once the
+  // record is queued.
+  template <typename OnEnd, typename OnInterim, typename OnActiveTimeout>
+  void Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end, OnInterim&& on_interim,
+             OnActiveTimeout&& on_active_timeout);
 
-  // Ends every flow (shutdown or end of capture).
+  // True if the current period of `flow` has lasted the active timeout at `now_ns`.
+  bool ActiveTimeoutDue(const Flow& flow, uint64_t now_ns) const {
+    return config_.active_timeout_ns != 0 && flow.period_first_ns != 0 &&
+           now_ns > flow.period_first_ns &&
+           now_ns - flow.period_first_ns >= config_.active_timeout_ns;
+  }
+
+  // Ends every flow (shutdown or end of capture): flows closed by FIN or RST with
+  // kEndOfFlow, the others with kForcedEnd.
   template <typename OnEnd>
   void Flush(OnEnd&& on_end);
 
@@ -138,15 +167,16 @@ Flow* FlowTable::FindOrCreate(const FlowKey& key, uint32_t hash, uint64_t now_ns
   flow.id = next_id_++;
   flow.first_ns = now_ns;
   flow.last_ns = now_ns;
+  flow.period_first_ns = now_ns;
   signatures[free_index] = signature;
   ++size_;
   created = true;
   return &flow;
 }
 
-template <typename OnEnd, typename OnInterim>
+template <typename OnEnd, typename OnInterim, typename OnActiveTimeout>
 void FlowTable::Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end,
-                      OnInterim&& on_interim) {
+                      OnInterim&& on_interim, OnActiveTimeout&& on_active_timeout) {
   for (uint32_t n = 0; n < bucket_count && n < bucket_count_; ++n) {
     const uint32_t bucket = sweep_cursor_;
     sweep_cursor_ = (sweep_cursor_ + 1) & bucket_mask_;
@@ -162,6 +192,8 @@ void FlowTable::Sweep(uint64_t now_ns, uint32_t bucket_count, OnEnd&& on_end,
       } else if (flow.first_alert_ns != 0 && !flow.interim_sent &&
                  now_ns - flow.first_alert_ns >= config_.alert_delay_ns) {
         if (on_interim(flow)) flow.interim_sent = true;
+      } else if (ActiveTimeoutDue(flow, now_ns)) {
+        on_active_timeout(flow);
       }
     }
   }
@@ -173,7 +205,9 @@ void FlowTable::Flush(OnEnd&& on_end) {
     uint32_t* signatures = buckets_[bucket].signatures;
     for (int i = 0; i < kBucketSlots; ++i) {
       if (signatures[i] == 0) continue;
-      on_end(slot(bucket, i), FlowEndReason::kForcedEnd);
+      Flow& flow = slot(bucket, i);
+      on_end(flow, flow.state == FlowState::kClosed ? FlowEndReason::kEndOfFlow
+                                                    : FlowEndReason::kForcedEnd);
       signatures[i] = 0;
     }
   }

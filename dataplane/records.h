@@ -1,7 +1,8 @@
 // Records that workers hand to the control thread over one ring per worker: an alert
 // record when a flow direction first matches an indicator, and a flow record when a flow
-// ends (or, for flows with alerts, when the alert delay has passed). Both kinds share
-// one ring so that the control thread always sees a flow's alerts before its end.
+// ends. Flows with alerts also send one when the alert delay has passed, and long flows
+// one at each active timeout. Both kinds share one ring so that the control thread always
+// sees a flow's alerts before its end.
 //
 // Plain data copied by value into rte_ring element slots; sizes are multiples of 4 bytes
 // as rte_ring_enqueue_elem requires.
@@ -67,18 +68,30 @@ enum class FlowEndReason : uint8_t {
   kLackOfResources = 5,
 };
 
+// A flow's counts when it ends or an interim record is due. Two kinds of interim record
+// exist: for the alert delay (alerts only) and for the active timeout (flow export).
 struct FlowRecord {
   uint64_t flow_id = 0;
+  // The whole flow from its first packet, which is what alerts report.
   uint64_t first_ns = 0;
   uint64_t last_ns = 0;
   uint64_t bytes[2] = {};  // [0] initiator to responder, [1] the reverse.
   uint32_t packets[2] = {};
-  FlowTuple tuple;  // Oriented from the initiator (the sender of the first packet seen).
+  // The period since the flow's previous exported record (or its start), which is what
+  // flow export reports: IPFIX delta counters and the TCP flags seen in the period.
+  uint64_t delta_first_ns = 0;
+  uint64_t delta_bytes[2] = {};
+  uint32_t delta_packets[2] = {};
+  uint32_t alerts = 0;  // Alert records the flow queued from its start.
+  FlowTuple tuple;      // Oriented from the initiator (the sender of the first packet seen).
   uint8_t tcp_flags[2] = {};
   FlowEndReason reason = FlowEndReason::kIdleTimeout;
   uint8_t has_alerts = 0;
   bool final = true;  // False for an interim record sent while the flow goes on.
-  uint8_t reserved[3] = {};
+  // True if the record closes an export period: a flow end or an active timeout, with at
+  // least one packet in the period. False for alert-delay records.
+  bool for_export = false;
+  uint8_t reserved[2] = {};
 };
 
 // An address from a DNS answer for a name that matched a domain indicator; the control

@@ -25,6 +25,7 @@ Session* SessionTable::Acquire(Flow& flow) {
   session.stream_done[0] = session.stream_done[1] = false;
   session.handshake_done = false;
   session.handshake_base_known = false;
+  session.segments_without_start = 0;
   session.handshake_base_seq = 0;
   session.range_count = 0;
   session.quic_done = false;

@@ -38,6 +38,9 @@ struct Session {
   };
   bool handshake_done = false;
   bool handshake_base_known = false;
+  // Client segments stored while the bytes at handshake[0] could not start a ClientHello
+  // or a request, because an earlier segment may still arrive out of order.
+  uint8_t segments_without_start = 0;
   uint32_t handshake_base_seq = 0;  // Sequence number of handshake[0].
   uint8_t range_count = 0;
   std::array<Range, kMaxRanges> ranges{};

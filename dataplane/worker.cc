@@ -76,7 +76,6 @@ void Worker::Run() {
                  rte_get_tsc_hz()};
 
   rte_mbuf* mbufs[kBurstSize];
-  uint64_t snapshot_version = 0;
   uint32_t idle_polls = 0;
   while (true) {
     const uint16_t count = config_.input.Receive(mbufs, kBurstSize);
@@ -90,26 +89,26 @@ void Worker::Run() {
       continue;
     }
     idle_polls = 0;
+    // Live ports never run dry on a busy link, so a stop request is also checked here.
+    if (config_.input.stop != nullptr && config_.input.stop->load(std::memory_order_relaxed)) {
+      rte_pktmbuf_free_bulk(mbufs, count);
+      break;
+    }
 
     // One acquire load per burst: the snapshot stays valid until the quiescent report.
-    const Snapshot* snapshot = config_.snapshot->load(std::memory_order_acquire);
-    if (snapshot->version != snapshot_version) {
-      // Streams belong to the database they were opened with; the old one may be freed
-      // once this worker reports quiescence, so they cannot outlive this burst.
-      if (snapshot_version != 0) CloseAllStreams();
-      snapshot_version = snapshot->version;
-      config_.counters->Add(Counter::kSnapshotSwitches, 1);
-    }
+    const Snapshot* snapshot = AdoptSnapshot();
     if (config_.input.timestamp_offset < 0) now_ns_ = clock.Now();
-    ProcessBurst(mbufs, count, *snapshot);
+    ProcessBurst(mbufs, count, snapshot);
     rte_pktmbuf_free_bulk(mbufs, count);
 
     flows_.Sweep(
         now_ns_, kSweepBucketsPerBurst,
         [this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
         [this](const Flow& flow) {
-          return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false);
-        });
+          return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false,
+                                /*for_export=*/false);
+        },
+        [this](Flow& flow) { EndPeriod(flow); });
     rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
   }
 
@@ -120,12 +119,40 @@ void Worker::Run() {
   StreamStatePool::BindToThisThread(nullptr);
 }
 
-void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count, const Snapshot& snapshot) {
+const Snapshot* Worker::AdoptSnapshot() {
+  const Snapshot* snapshot = config_.snapshot->load(std::memory_order_acquire);
+  if (snapshot->version != snapshot_version_) {
+    // Streams belong to the database they were opened with; the old one may be freed
+    // once this worker reports quiescence, so they cannot outlive this burst. Snapshots
+    // that only change other parts (resolved addresses) share the database and keep
+    // the streams, so a match across segments is not lost.
+    if (snapshot_version_ != 0 && snapshot->patterns.get() != stream_patterns_) {
+      CloseAllStreams();
+    }
+    stream_patterns_ = snapshot->patterns.get();
+    snapshot_version_ = snapshot->version;
+    config_.counters->Add(Counter::kSnapshotSwitches, 1);
+  }
+  return snapshot;
+}
+
+const Snapshot* Worker::WaitForResolved() {
+  resolved_waiting_ = false;
+  while (config_.resolved_applied->load(std::memory_order_acquire) < resolved_sent_) {
+    rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
+    rte_pause();
+  }
+  rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
+  return AdoptSnapshot();
+}
+
+void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count, const Snapshot*& snapshot) {
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < count; ++i) {
     if (i + 3 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 3], void*));
     bytes += mbufs[i]->pkt_len;
-    ProcessPacket(mbufs[i], snapshot);
+    ProcessPacket(mbufs[i], *snapshot);
+    if (resolved_waiting_) snapshot = WaitForResolved();
   }
   config_.counters->Add(Counter::kRxPackets, count);
   config_.counters->Add(Counter::kRxBytes, bytes);
@@ -174,6 +201,11 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
     flow->vlan_count = info.vlan_count;
     counters.Add(Counter::kFlowsCreated, 1);
   }
+
+  if (flows_.ActiveTimeoutDue(*flow, now_ns_)) [[unlikely]] {
+    EndPeriod(*flow);
+  }
+  if (flow->period_first_ns == 0) flow->period_first_ns = now_ns_;
 
   const int direction = a_is_src == flow->initiator_is_a ? 0 : 1;
   const uint32_t ip_bytes = info.ip_length;
@@ -258,6 +290,7 @@ bool Worker::EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t si
     return false;
   }
   config_.counters->Add(Counter::kAlertsQueued, 1);
+  ++flow.alerts;
   if (flow.first_alert_ns == 0) flow.first_alert_ns = now_ns_;
   return true;
 }
@@ -403,12 +436,24 @@ void Worker::EndFlow(Flow& flow, FlowEndReason reason) {
     CloseStreams(*session);
     sessions_.Release(flow);
   }
-  SendFlowRecord(flow, reason, /*final=*/true);
+  SendFlowRecord(flow, reason, /*final=*/true, /*for_export=*/true);
 }
 
-bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final) {
-  // Only flows with alerts need a record until flow export is configured.
-  if (flow.first_alert_ns == 0) return true;
+void Worker::EndPeriod(Flow& flow) {
+  if (SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false,
+                     /*for_export=*/true)) {
+    RestartPeriod(flow);
+  }
+}
+
+bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final, bool for_export) {
+  const bool has_alerts = flow.first_alert_ns != 0;
+  // A period without packets (the flow went quiet right after an active timeout) has
+  // nothing to export.
+  const bool exported =
+      for_export && config_.export_flows && flow.packets[0] + flow.packets[1] != 0;
+  // The alert path reads records of flows with alerts only.
+  if (!has_alerts && !exported) return true;
   WorkerRecord slot;
   slot.kind = RecordKind::kFlow;
   slot.flow = FlowRecord{};
@@ -416,16 +461,20 @@ bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final) 
   record.flow_id = flow.id;
   record.first_ns = flow.first_ns;
   record.last_ns = flow.last_ns;
-  record.packets[0] = flow.packets[0];
-  record.packets[1] = flow.packets[1];
-  record.bytes[0] = flow.bytes[0];
-  record.bytes[1] = flow.bytes[1];
-  record.tcp_flags[0] = flow.tcp_flags[0];
-  record.tcp_flags[1] = flow.tcp_flags[1];
+  record.delta_first_ns = flow.period_first_ns;
+  for (int direction = 0; direction < 2; ++direction) {
+    record.packets[direction] = flow.earlier_packets[direction] + flow.packets[direction];
+    record.bytes[direction] = flow.earlier_bytes[direction] + flow.bytes[direction];
+    record.delta_packets[direction] = flow.packets[direction];
+    record.delta_bytes[direction] = flow.bytes[direction];
+    record.tcp_flags[direction] = flow.tcp_flags[direction];
+  }
+  record.alerts = flow.alerts;
   record.tuple = OrientedTuple(flow, /*from_initiator=*/true);
   record.reason = reason;
-  record.has_alerts = 1;
+  record.has_alerts = has_alerts ? 1 : 0;
   record.final = final;
+  record.for_export = exported;
   if (!EnqueueRecord(slot)) {
     config_.counters->Add(Counter::kFlowRecordRingFull, 1);
     return false;

@@ -49,6 +49,14 @@ struct WorkerConfig {
   // Replay: wait for room in the record ring instead of dropping, because replay must
   // lose nothing and the control thread drains the ring continuously.
   bool wait_on_full_ring = false;
+  // Flow export: every flow sends a record when it ends and at each active timeout.
+  // Without it only flows with alerts do, because only the alert path reads them.
+  bool export_flows = false;
+  // Replay: after sending a resolved address, wait between packets until the control
+  // thread has applied it (resolved_applied reaches the number sent), so a connection
+  // that follows a DNS answer in the capture meets the watched address, as it would in
+  // capture time. Null in live mode, where workers never wait.
+  const std::atomic<uint64_t>* resolved_applied = nullptr;
 };
 
 // Sequence number of a packet whose TCP header the decoder found in `frame`.
@@ -62,7 +70,12 @@ class Worker {
   void Run();
 
  private:
-  void ProcessBurst(struct rte_mbuf** mbufs, uint16_t count, const Snapshot& snapshot);
+  void ProcessBurst(struct rte_mbuf** mbufs, uint16_t count, const Snapshot*& snapshot);
+  // Loads the current snapshot; closes the pattern streams when its database changed.
+  const Snapshot* AdoptSnapshot();
+  // Replay: reports quiescence until the resolved addresses sent so far are applied,
+  // then returns the snapshot that holds them.
+  const Snapshot* WaitForResolved();
   void ProcessPacket(struct rte_mbuf* mbuf, const Snapshot& snapshot);
   // Matches one direction's addresses and queues an alert record per rule. Returns
   // false if a record found the ring full, so the next packet retries.
@@ -96,7 +109,12 @@ class Worker {
   void CloseAllStreams();
   void CloseStreams(Session& session);
   void EndFlow(Flow& flow, FlowEndReason reason);
-  bool SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final);
+  // Sends the active-timeout record of `flow` and restarts its period once it is queued.
+  // When the ring is full the period goes on, so the next packet or sweep retries.
+  void EndPeriod(Flow& flow);
+  // Queues a flow record; `for_export` marks flow ends and active timeouts. Returns false
+  // when the ring is full (counted), true when queued or when no record is needed.
+  bool SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final, bool for_export);
   // Enqueues one record; in replay waits for room, live returns false when full.
   bool EnqueueRecord(const WorkerRecord& record);
 
@@ -107,6 +125,10 @@ class Worker {
   std::unique_ptr<DnsMessage> dns_;             // Parse buffers kept off the stack.
   std::unique_ptr<UrlBuffer> url_;
   uint64_t now_ns_ = 0;  // Time of the newest packet seen; the flow table's clock.
+  uint64_t snapshot_version_ = 0;
+  const PatternDatabase* stream_patterns_ = nullptr;  // Database of the open streams.
+  uint64_t resolved_sent_ = 0;
+  bool resolved_waiting_ = false;
   std::array<uint64_t, kDecodeStatusCount> burst_decode_{};
 };
 

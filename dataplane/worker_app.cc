@@ -115,6 +115,10 @@ bool Worker::SendResolved(uint32_t indicator, const IpAddress& address, uint32_t
     return false;
   }
   config_.counters->Add(Counter::kResolvedQueued, 1);
+  if (config_.resolved_applied != nullptr) {
+    ++resolved_sent_;
+    resolved_waiting_ = true;
+  }
   return true;
 }
 
@@ -131,6 +135,18 @@ void Worker::InspectClientStream(Flow& flow, const PacketInfo& info, const std::
   }
   const std::span<const std::byte> stream(session->handshake, session->ContiguousHandshakeBytes());
   if (stream.empty()) return;
+  // A TLS handshake record starts with 0x16 and an HTTP request with an upper-case method.
+  // Other bytes may be the middle of either, when the first segment is late, so wait for
+  // a few more segments before giving up on the connection.
+  constexpr uint8_t kMaxSegmentsWithoutStart = 4;
+  const auto first = std::to_integer<uint8_t>(stream[0]);
+  if (first != 0x16 && !(first >= 'A' && first <= 'Z')) {
+    if (++session->segments_without_start >= kMaxSegmentsWithoutStart) {
+      session->handshake_done = true;
+      config_.counters->Add(Counter::kHandshakeGivenUp, 1);
+    }
+    return;
+  }
 
   ClientHelloInfo hello;
   const TlsStatus tls = ParseClientHelloRecords(stream, hello);

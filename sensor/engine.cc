@@ -75,6 +75,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   }
   if (absl::Status status = engine->ConfigurePort(rx_queues); !status.ok()) return status;
 
+  engine->resolved_drained_.assign(workers, 0);
+  engine->resolved_applied_ = std::make_unique<std::atomic<uint64_t>[]>(workers);
   for (uint32_t i = 0; i < workers; ++i) {
     rte_ring* records = rte_ring_create_elem(absl::StrCat("records_", i).c_str(),
                                              sizeof(dp::WorkerRecord), options.record_ring_size,
@@ -129,6 +131,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
     config.flows = options.flows;
     config.idle_polls_before_yield = options.replay ? 64 : 0;
     config.wait_on_full_ring = options.replay;
+    if (options.replay) config.resolved_applied = &engine->resolved_applied_[i];
+    config.export_flows = options.export_flows;
     if (distribute) {
       config.input.kind = dp::RxInput::Kind::kRing;
       config.input.ring = engine->packet_rings_[i];
@@ -211,11 +215,15 @@ absl::Status Engine::ConfigurePort(uint16_t rx_queues) {
 size_t Engine::DrainRecords(ctl::AlertPipeline& pipeline) {
   size_t drained = 0;
   dp::WorkerRecord records[kDrainBurst];
-  for (rte_ring* ring : record_rings_) {
+  for (size_t worker = 0; worker < record_rings_.size(); ++worker) {
+    rte_ring* ring = record_rings_[worker];
     while (true) {
       const unsigned count = rte_ring_sc_dequeue_burst_elem(ring, records, sizeof(dp::WorkerRecord),
                                                             kDrainBurst, nullptr);
-      for (unsigned i = 0; i < count; ++i) pipeline.OnRecord(records[i]);
+      for (unsigned i = 0; i < count; ++i) {
+        pipeline.OnRecord(records[i]);
+        if (records[i].kind == dp::RecordKind::kResolved) ++resolved_drained_[worker];
+      }
       drained += count;
       if (count < kDrainBurst) break;
     }
@@ -244,6 +252,7 @@ absl::Status Engine::Run(ctl::AlertPipeline& pipeline, const std::function<void(
       rte_eal_mp_wait_lcore();
       return DpdkError(absl::StrCat("cannot launch lcore ", lcore), rc);
     }
+    if (worker_lcores_.size() < workers_.size()) worker_lcores_.push_back(lcore);
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
 
@@ -252,6 +261,10 @@ absl::Status Engine::Run(ctl::AlertPipeline& pipeline, const std::function<void(
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (on_tick) on_tick();
+    // on_tick has published what the drained resolved records changed.
+    for (size_t worker = 0; worker < resolved_drained_.size(); ++worker) {
+      resolved_applied_[worker].store(resolved_drained_[worker], std::memory_order_release);
+    }
   }
   rte_eal_mp_wait_lcore();
   DrainRecords(pipeline);
@@ -292,6 +305,18 @@ EngineReport Engine::Report() {
   report.mbufs_in_use_at_exit = pool_ != nullptr ? rte_mempool_in_use_count(pool_) : 0;
   report.run_seconds = run_seconds_;
   return report;
+}
+
+std::vector<const dp::WorkerCounters*> Engine::worker_counters() const {
+  std::vector<const dp::WorkerCounters*> counters;
+  for (const auto& worker : counters_) counters.push_back(worker.get());
+  return counters;
+}
+
+PortStats Engine::ReadPortStats() const {
+  rte_eth_stats stats;
+  if (!port_started_ || rte_eth_stats_get(options_.port, &stats) != 0) return {};
+  return {stats.ipackets, stats.ibytes, stats.imissed, stats.ierrors, stats.rx_nombuf};
 }
 
 void Engine::StopPort() {

@@ -43,6 +43,7 @@ struct EngineOptions {
   uint64_t stream_depth = 1 << 20;          // Per TCP direction, bytes scanned for patterns.
   size_t stream_state_bytes = 0;            // Hyperscan stream state of the first snapshot.
   const std::atomic<bool>* stop = nullptr;  // Live mode: raised by signals.
+  bool export_flows = false;                // Every flow sends records (IPFIX export).
 };
 
 // Port counters read from the device after the run.
@@ -80,6 +81,12 @@ class Engine {
   // Sums the counters and stops the port; call once, after Run().
   EngineReport Report();
 
+  // For the control thread while Run() runs (from `on_tick`): each worker's counters and
+  // the lcore it runs on, and the port's counters read now.
+  std::vector<const dp::WorkerCounters*> worker_counters() const;
+  const std::vector<unsigned>& worker_lcores() const { return worker_lcores_; }
+  PortStats ReadPortStats() const;
+
  private:
   explicit Engine(const EngineOptions& options) : options_(options) {}
   absl::Status ConfigurePort(uint16_t rx_queues);
@@ -91,6 +98,10 @@ class Engine {
   rte_mempool* pool_ = nullptr;
   bool port_started_ = false;
   std::vector<rte_ring*> record_rings_;
+  // Replay: resolved-address records drained per worker, and the count each worker may
+  // take as applied once the control loop has published them (see WorkerConfig).
+  std::vector<uint64_t> resolved_drained_;
+  std::unique_ptr<std::atomic<uint64_t>[]> resolved_applied_;
   std::vector<rte_ring*> packet_rings_;
   std::vector<std::unique_ptr<dp::WorkerCounters>> counters_;
   dp::WorkerCounters totals_;
@@ -102,6 +113,7 @@ class Engine {
   dp::Pacer pacer_;
   std::atomic<bool> distributor_done_{false};
   std::atomic<uint32_t> lcores_running_{0};
+  std::vector<unsigned> worker_lcores_;  // Filled by Run() as it launches the workers.
   uint64_t records_drained_ = 0;
   double run_seconds_ = 0;
 };

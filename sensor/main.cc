@@ -1,9 +1,15 @@
 // Command line of the sensor daemon: parses arguments and dispatches to a mode.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <optional>
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "sensor/alert_outputs.h"
+#include "sensor/config.h"
+#include "sensor/misp_sources.h"
 #include "sensor/sensor_main.h"
 
 namespace {
@@ -12,8 +18,18 @@ void AddIntelligenceOptions(CLI::App& command, sensor::SensorOptions& options) {
   command
       .add_option("--misp", options.misp,
                   "MISP intelligence: a feed directory (manifest.json plus <uuid>.json "
-                  "events), a single event file, or a saved restSearch response")
-      ->required();
+                  "events), a single event file, a saved restSearch response, or the URL "
+                  "of a feed (its directory or manifest.json); repeat the option to merge "
+                  "several sources. Give --misp, --misp-rest or both")
+      ->allow_extra_args(false)
+      ->take_all();
+  sensor::AddMispSyncOptions(command, options);
+  command
+      .add_option("--reload-interval", options.reload_interval_s,
+                  "Seconds between reloads of the MISP sources while running (0: only on "
+                  "SIGHUP); workers switch to the new indicators without stopping")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   command.add_option("--warninglists", options.warninglists,
                      "MISP warninglists folder (lists/<name>/list.json); attributes that hit "
                      "a list are not loaded, and counted per list")
@@ -110,14 +126,31 @@ void AddDataplaneOptions(CLI::App& command, sensor::SensorOptions& options) {
       ->capture_default_str();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command tree; CLI11 binds options to `options`, so both live as long as this.
+struct Commands {
   CLI::App app{
       "Threat-intelligence packet sensor: matches traffic against MISP indicators with DPDK "
       "workers and writes alerts as NDJSON (Elastic Common Schema)."};
+  CLI::App* replay = nullptr;
+  CLI::App* run = nullptr;
+  CLI::App* es_template = nullptr;
+  CLI::App* explain = nullptr;
+  CLI::App* check_config = nullptr;
+  std::vector<std::string> explain_values;
+  std::string config_path;  // Shown in help only: main() takes --config out itself.
+  std::string check_file;
+  std::string check_mode = "run";
+};
+
+void AddConfigOption(CLI::App& command, Commands& commands) {
+  command.add_option("--config", commands.config_path,
+                     "YAML configuration file; its keys are these options without the "
+                     "leading -- and the command line wins over it");
+}
+
+void BuildCommands(Commands& commands, sensor::SensorOptions& options) {
+  CLI::App& app = commands.app;
   app.require_subcommand(1);
-  sensor::SensorOptions options;
 
   CLI::App* replay = app.add_subcommand(
       "replay",
@@ -134,9 +167,14 @@ int main(int argc, char** argv) {
   replay->add_option("--memory", options.memory_mb, "DPDK memory in MB (no hugepages)")
       ->capture_default_str()
       ->check(CLI::Range(64, 65536));
+  AddConfigOption(*replay, commands);
   AddIntelligenceOptions(*replay, options);
   AddOutputOptions(*replay, options);
+  sensor::AddAlertOutputOptions(*replay, options);
   AddDataplaneOptions(*replay, options);
+  sensor::AddFlowExportOptions(*replay, options.flow_export);
+  sensor::AddControlOptions(*replay, options.control, /*live=*/false);
+  commands.replay = replay;
 
   CLI::App* run = app.add_subcommand(
       "run", "Run on live ports: one worker per RX queue of the port, symmetric RSS");
@@ -144,15 +182,113 @@ int main(int argc, char** argv) {
                   "DPDK EAL arguments, for example \"-l 0-4 -a 0000:3b:00.0\"")
       ->required();
   run->add_option("--port", options.port, "DPDK port id to receive from")->capture_default_str();
+  AddConfigOption(*run, commands);
   AddIntelligenceOptions(*run, options);
   AddOutputOptions(*run, options);
+  sensor::AddAlertOutputOptions(*run, options);
   AddDataplaneOptions(*run, options);
+  sensor::AddFlowExportOptions(*run, options.flow_export);
+  sensor::AddControlOptions(*run, options.control, /*live=*/true);
+  commands.run = run;
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? sensor::kExitOk : sensor::kExitUsage;
+  commands.es_template = app.add_subcommand(
+      "es-template",
+      "Install the index template with the ECS mapping of the alerts in Elasticsearch");
+  sensor::AddEsTemplateOptions(*commands.es_template, options);
+
+  commands.explain = app.add_subcommand(
+      "explain",
+      "Show which indicators match each value (address, address|port, domain, URL or "
+      "payload text) and which ones warninglists removed");
+  commands.explain->add_option("values", commands.explain_values, "Values to look up")
+      ->required();
+  AddIntelligenceOptions(*commands.explain, options);
+
+  commands.check_config = app.add_subcommand(
+      "check-config",
+      "Check a YAML configuration file without starting: every error is printed with its "
+      "file:line");
+  commands.check_config->add_option("file", commands.check_file, "Configuration file")
+      ->required();
+  commands.check_config
+      ->add_option("--mode", commands.check_mode, "Mode the file is for: run or replay")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"run", "replay"}));
+}
+
+// Parses `arguments` (without the program name), merging a --config file into the
+// mode's options. Returns an exit status when the process should stop now.
+std::optional<int> Parse(Commands& commands, std::vector<std::string> arguments,
+                         sensor::ConfigArguments& config) {
+  std::optional<std::string> config_path = sensor::TakeConfigPath(arguments);
+  if (config_path) {
+    CLI::App* mode = nullptr;
+    if (!arguments.empty() && arguments[0] == "run") mode = commands.run;
+    if (!arguments.empty() && arguments[0] == "replay") mode = commands.replay;
+    if (mode == nullptr) {
+      std::fprintf(stderr, "sensor: --config applies to `sensor run` and `sensor replay` only\n");
+      return sensor::kExitUsage;
+    }
+    std::vector<std::string> given;
+    for (const std::string& argument : arguments) {
+      if (argument.rfind("--", 0) == 0) given.push_back(argument.substr(0, argument.find('=')));
+    }
+    config = sensor::ReadConfigFile(*config_path, *mode, given);
+    for (const std::string& error : config.errors) {
+      std::fprintf(stderr, "sensor: %s\n", error.c_str());
+    }
+    if (!config.errors.empty()) return sensor::kExitUsage;
+    arguments.insert(arguments.begin() + 1, config.arguments.begin(), config.arguments.end());
   }
-  if (replay->parsed()) return sensor::RunReplay(options);
+  std::reverse(arguments.begin(), arguments.end());  // CLI11 takes them last first.
+  try {
+    commands.app.parse(arguments);
+  } catch (const CLI::ParseError& error) {
+    if (config_path && error.get_exit_code() != 0) {
+      std::fprintf(stderr, "sensor: %s\n",
+                   sensor::LocateConfigError(error.what(), config).c_str());
+      return sensor::kExitUsage;
+    }
+    return commands.app.exit(error) == 0 ? sensor::kExitOk : sensor::kExitUsage;
+  }
+  return std::nullopt;
+}
+
+int CheckConfig(const std::string& file, const std::string& mode) {
+  sensor::SensorOptions options;
+  Commands commands;
+  BuildCommands(commands, options);
+  sensor::ConfigArguments config;
+  if (std::optional<int> status = Parse(commands, {mode, "--config", file}, config)) {
+    return *status;
+  }
+  if (absl::Status status = sensor::CheckOptions(options, mode == "replay"); !status.ok()) {
+    const std::string located = sensor::LocateConfigError(std::string(status.message()), config);
+    std::fprintf(stderr, "sensor: %s%s\n", located == status.message() ? (file + ": ").c_str() : "",
+                 located.c_str());
+    return sensor::kExitUsage;
+  }
+  std::printf("%s: valid configuration for `sensor %s`\n", file.c_str(), mode.c_str());
+  return sensor::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sensor::SensorOptions options;
+  Commands commands;
+  BuildCommands(commands, options);
+  sensor::ConfigArguments config;
+  if (std::optional<int> status =
+          Parse(commands, std::vector<std::string>(argv + 1, argv + argc), config)) {
+    return *status;
+  }
+  if (commands.replay->parsed()) return sensor::RunReplay(options);
+  if (commands.explain->parsed()) return sensor::RunExplain(options, commands.explain_values);
+  if (commands.es_template->parsed()) return sensor::RunEsTemplate(options);
+  if (commands.check_config->parsed()) {
+    return CheckConfig(commands.check_file, commands.check_mode);
+  }
+  if (options.state_dir.empty()) options.state_dir = "/var/lib/sensor";
   return sensor::RunLive(options);
 }

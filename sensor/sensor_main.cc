@@ -18,51 +18,36 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "ctrlplane/alert_document.h"
+#include "ctrlplane/absl_bridge.h"
 #include "ctrlplane/alert_pipeline.h"
 #include "ctrlplane/enrich/geoip.h"
 #include "ctrlplane/indicator_compiler.h"
+#include "ctrlplane/intel_reloader.h"
 #include "ctrlplane/log.h"
 #include "ctrlplane/misp/misp_loader.h"
 #include "ctrlplane/resolved_watch.h"
-#include "ctrlplane/warninglist/warninglist_loader.h"
 #include "ctrlplane/sinks/ndjson_sink.h"
 #include "ctrlplane/snapshot_publisher.h"
+#include "sensor/alert_outputs.h"
 #include "sensor/capture_scan.h"
 #include "sensor/engine.h"
+#include "sensor/flow_export.h"
+#include "sensor/intelligence.h"
+#include "sensor/live_control.h"
+#include "sensor/misp_sources.h"
+#include "sensor/signals.h"
 #include "sensor/stats_report.h"
 
 namespace sensor {
 namespace {
 
-// Raised by SIGINT and SIGTERM; lock-free, so setting it from a handler is safe.
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
-
-void InstallSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
 void PrintError(absl::string_view message) {
   std::fprintf(stderr, "sensor: %.*s\n", static_cast<int>(message.size()), message.data());
-}
-
-// Prints the first few lines of a list of problems and how many more there were.
-void PrintProblems(const std::vector<std::string>& problems, std::string_view what) {
-  constexpr size_t kShown = 10;
-  for (size_t i = 0; i < problems.size() && i < kShown; ++i) {
-    std::fprintf(stderr, "sensor: %s\n", problems[i].c_str());
-  }
-  if (problems.size() > kShown) {
-    std::fprintf(stderr, "sensor: ... and %zu more %.*s\n", problems.size() - kShown,
-                 static_cast<int>(what.size()), what.data());
-  }
 }
 
 // CPUs this process may run on, as an EAL cpuset such as "(0,1)".
@@ -115,17 +100,7 @@ void CleanupEal() {
   std::filesystem::remove_all(runtime_dir, ignored);
 }
 
-// Makes text from MISP or traffic safe for a terminal: control characters become '?', so
-// intelligence cannot move the cursor, change the title or forge lines. Long text is cut.
-std::string ForConsole(std::string_view text) {
-  constexpr size_t kMaxShown = 120;
-  std::string safe(text.substr(0, kMaxShown));
-  for (char& c : safe) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  if (text.size() > kMaxShown) safe += "...";
-  return safe;
-}
+std::string ForConsole(std::string_view text) { return ctl::ForTerminal(text); }
 
 std::string Endpoint(const dp::IpAddress& address, uint16_t port) {
   return address.IsV4() ? absl::StrCat(ctl::FormatAddress(address), ":", port)
@@ -141,8 +116,25 @@ bool SameFile(const std::string& a, const std::string& b) {
          first.st_ino == second.st_ino;
 }
 
-std::string AlertLine(const ctl::AlertSummary& alert) {
-  const dp::FlowTuple& tuple = alert.alert->tuple;
+// " AS3320 Deutsche Telekom AG, DE" or "" when the databases know nothing of `address`.
+std::string GeoSuffix(const ctl::GeoIp* geoip, const dp::IpAddress& address) {
+  if (geoip == nullptr) return "";
+  const ctl::GeoResult geo = geoip->Lookup(address);
+  std::string text;
+  if (geo.as_number) {
+    absl::StrAppend(&text, " AS", *geo.as_number, " ", ForConsole(geo.as_organization));
+  }
+  std::string place = ForConsole(geo.city_name);
+  if (!geo.country_iso_code.empty()) {
+    absl::StrAppend(&place, place.empty() ? "" : " ", ForConsole(geo.country_iso_code));
+  }
+  if (!place.empty()) absl::StrAppend(&text, text.empty() ? " " : ", ", place);
+  return text.empty() ? "" : absl::StrCat(" (", absl::StripLeadingAsciiWhitespace(text), ")");
+}
+
+std::string AlertLine(const ctl::AlertSummary& alert, const ctl::GeoIp* geoip) {
+  const dp::AlertRecord& record = *alert.alert;
+  const dp::FlowTuple& tuple = record.tuple;
   std::string flow_counts;
   if (alert.flow != nullptr) {
     flow_counts = absl::StrFormat(" flow=%dp/%dB", alert.flow->packets[0] + alert.flow->packets[1],
@@ -153,11 +145,21 @@ std::string AlertLine(const ctl::AlertSummary& alert) {
     object = absl::StrCat(" [", ForConsole(alert.attribute->object_name), "/",
                           ForConsole(alert.attribute->object_relation), "]");
   }
+  std::string seen;
+  if (record.source != dp::MatchSource::kAddress) {
+    seen = absl::StrCat(" in ", ToAbsl(ctl::MatchSourceName(record.source)));
+  }
+  if (record.observed_length > 0) {
+    absl::StrAppend(&seen, " \"",
+                    ForConsole(std::string_view(record.observed, record.observed_length)),
+                    "\"");
+  }
   return absl::StrFormat(
-      "ALERT %s %s %s -> %s %s %s%s (misp event %s \"%s\", tlp:%s)%s\n",
-      ctl::FormatTimestamp(alert.alert->packet_time_ns), ctl::TransportName(tuple.protocol),
-      Endpoint(tuple.src, tuple.src_port), Endpoint(tuple.dst, tuple.dst_port),
-      ForConsole(alert.attribute->type), ForConsole(alert.entry->matched_value), object,
+      "ALERT %s %s %s%s -> %s%s %s %s%s%s (misp event %s \"%s\", tlp:%s)%s\n",
+      ctl::FormatTimestamp(record.packet_time_ns), ctl::TransportName(tuple.protocol),
+      Endpoint(tuple.src, tuple.src_port), GeoSuffix(geoip, tuple.src),
+      Endpoint(tuple.dst, tuple.dst_port), GeoSuffix(geoip, tuple.dst),
+      ForConsole(alert.attribute->type), ForConsole(alert.entry->matched_value), object, seen,
       ForConsole(alert.event->id.empty() ? alert.event->uuid : alert.event->id),
       ForConsole(alert.event->info), ctl::TlpName(alert.entry->tlp), flow_counts);
 }
@@ -167,29 +169,38 @@ int RunDataplane(const SensorOptions& options, bool replay) {
   if (options.log_level == "warn") ctl::SetLogLevel(ctl::LogLevel::kWarn);
   if (options.log_level == "debug") ctl::SetLogLevel(ctl::LogLevel::kDebug);
 
-  ctl::CompileOptions compile_options;
-  const std::optional<ctl::Tlp> default_tlp = ctl::TlpFromName(options.default_tlp);
-  if (!default_tlp) {
-    PrintError(absl::StrCat("invalid --default-tlp '", options.default_tlp,
-                            "': use clear, green, amber, amber+strict or red"));
+  absl::StatusOr<ctl::CompileOptions> compiled_options = CompileOptionsFrom(options);
+  if (!compiled_options.ok()) {
+    PrintError(compiled_options.status().message());
     return kExitUsage;
   }
-  compile_options.default_tlp = *default_tlp;
+  ctl::CompileOptions compile_options = *compiled_options;
   const std::optional<ctl::Tlp> alerts_max_tlp = ctl::TlpFromName(options.alerts_max_tlp);
   if (!alerts_max_tlp) {
     PrintError(absl::StrCat("invalid --alerts-max-tlp '", options.alerts_max_tlp,
                             "': use clear, green, amber, amber+strict or red"));
     return kExitUsage;
   }
-  compile_options.include_non_ids = options.include_non_ids;
-  compile_options.min_prefix_v4 = options.min_prefix_v4;
-  compile_options.min_prefix_v6 = options.min_prefix_v6;
-  compile_options.workers = options.workers;
+
+  if (absl::Status status = AlertOutputs::Validate(options); !status.ok()) {
+    PrintError(status.message());
+    return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (absl::Status status = FlowExport::Validate(options.flow_export); !status.ok()) {
+    PrintError(status.message());
+    return kExitUsage;
+  }
+  if (absl::Status status = LiveControl::Validate(options.control); !status.ok()) {
+    PrintError(status.message());
+    return kExitUsage;
+  }
 
   // Handlers first, so a signal during loading still ends the run cleanly.
   InstallSignalHandlers();
+  std::vector<const std::string*> inputs = {&options.pcap};
+  for (const std::string& source : options.misp) inputs.push_back(&source);
   for (const std::string* output : {&options.alerts, &options.stats_json}) {
-    for (const std::string* input : {&options.pcap, &options.misp}) {
+    for (const std::string* input : inputs) {
       if (SameFile(*output, *input)) {
         PrintError(absl::StrCat("output ", *output, " is the input ", *input,
                                 "; writing it would destroy the input"));
@@ -210,36 +221,39 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     probe.close();
     if (!existed) std::remove(options.stats_json.c_str());
   }
-
-  std::optional<ctl::WarninglistIndex> warninglists;
-  if (!options.warninglists.empty()) {
-    absl::StatusOr<ctl::WarninglistLoadResult> lists =
-        ctl::LoadWarninglists(options.warninglists);
-    if (!lists.ok()) {
-      PrintError(lists.status().message());
-      return kExitFailure;
-    }
-    std::vector<std::string> problems = std::move(lists->errors);
-    absl::StatusOr<ctl::WarninglistIndex> index =
-        ctl::WarninglistIndex::Build(std::move(lists->lists), {}, problems);
-    PrintProblems(problems, "problems in the warninglists");
-    if (!index.ok()) {
-      PrintError(index.status().message());
-      return kExitFailure;
-    }
-    warninglists.emplace(std::move(*index));
-    compile_options.warninglists = &*warninglists;
+  // Before any other thread starts, because creating the socket sets the umask.
+  LiveControl control;
+  if (absl::Status status = control.Open(options.control, replay); !status.ok()) {
+    PrintError(status.message());
+    return kExitFailure;
   }
 
-  absl::StatusOr<misp::LoadResult> loaded = misp::LoadMispPath(options.misp);
+  absl::StatusOr<std::optional<ctl::WarninglistIndex>> warninglists =
+      LoadWarninglistFolder(options.warninglists);
+  if (!warninglists.ok()) {
+    PrintError(warninglists.status().message());
+    return kExitFailure;
+  }
+  if (warninglists->has_value()) compile_options.warninglists = &**warninglists;
+
+  absl::StatusOr<std::unique_ptr<misp::MispSync>> misp_sync = CreateMispSync(options);
+  if (!misp_sync.ok()) {
+    PrintError(misp_sync.status().message());
+    return misp_sync.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                            : kExitFailure;
+  }
+  (*misp_sync)->set_abort_flag(&StopRequested());
+  absl::StatusOr<misp::LoadResult> loaded = SyncMispSources(**misp_sync);
   if (!loaded.ok()) {
     PrintError(loaded.status().message());
     return kExitFailure;
   }
+  const uint64_t initial_fingerprint = ctl::IntelReloader::Fingerprint(*loaded);
   ctl::CompileResult compiled = ctl::CompileIndicators(std::move(*loaded), compile_options, 1);
   PrintProblems(compiled.stats.errors, "problems in the MISP input");
   if (compiled.stats.loaded() == 0 && !compiled.stats.errors.empty()) {
-    PrintError(absl::StrCat("no indicator could be loaded from ", options.misp,
+    PrintError(absl::StrCat("no indicator could be loaded from ",
+                            JoinMispSources(options),
                             "; the problems above name the files"));
     return kExitFailure;
   }
@@ -302,10 +316,9 @@ int RunDataplane(const SensorOptions& options, bool replay) {
       return kExitFailure;
     }
 
-    absl::StatusOr<std::unique_ptr<ctl::NdjsonSink>> ndjson =
-        ctl::NdjsonSink::Open({options.alerts, options.fsync_alerts});
-    if (!ndjson.ok()) {
-      PrintError(ndjson.status().message());
+    AlertOutputs outputs;
+    if (absl::Status status = outputs.Open(options); !status.ok()) {
+      PrintError(status.message());
       return kExitFailure;
     }
     std::unique_ptr<ctl::GeoIp> geoip;
@@ -321,7 +334,7 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
     ctl::AlertPipelineOptions pipeline_options;
-    pipeline_options.sinks.push_back({ndjson->get(), *alerts_max_tlp});
+    pipeline_options.sinks = outputs.bindings();
     pipeline_options.observer_name = host;
     pipeline_options.geoip = geoip.get();
     pipeline_options.dedup_window_ns = static_cast<uint64_t>(options.dedup_window_s * 1e9);
@@ -330,7 +343,9 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     pipeline.AddSnapshot(version, table);
     uint32_t printed = 0;
     pipeline.set_on_alert([&](const ctl::AlertSummary& alert) {
-      if (printed++ < options.print_alerts) std::fputs(AlertLine(alert).c_str(), stdout);
+      if (printed++ < options.print_alerts) {
+        std::fputs(AlertLine(alert, geoip.get()).c_str(), stdout);
+      }
     });
 
     EngineOptions engine_options;
@@ -342,26 +357,68 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     engine_options.flows.capacity = options.flow_capacity;
     engine_options.flows.idle_timeout_ns = static_cast<uint64_t>(options.idle_timeout_s * 1e9);
     engine_options.flows.alert_delay_ns = static_cast<uint64_t>(options.alert_delay_s * 1e9);
-    engine_options.stop = &g_stop;
+    engine_options.stop = &StopRequested();
     engine_options.sessions = options.sessions;
     engine_options.stream_depth = options.stream_depth;
     if (const dp::Snapshot* current = (*publisher)->current(); current->patterns != nullptr) {
       engine_options.stream_state_bytes = current->patterns->stream_state_bytes();
     }
-    ctl::ResolvedWatch resolved(ctl::ResolvedWatchOptions{}, publisher->get(), &pipeline);
+    ctl::ResolvedWatchOptions resolved_options;
+    // Replay publishes each change at once, because workers wait for it (packet time).
+    if (replay) resolved_options.min_publish_interval = std::chrono::milliseconds(0);
+    ctl::ResolvedWatch resolved(resolved_options, publisher->get(), &pipeline);
     pipeline.set_on_resolved(
         [&](const dp::ResolvedRecord& record) { resolved.OnResolved(record); });
+    FlowExport flow_export;
+    if (absl::Status status = flow_export.Open(options.flow_export, replay); !status.ok()) {
+      PrintError(status.message());
+      return kExitFailure;
+    }
+    flow_export.Attach(pipeline, engine_options);
+    control.Attach(pipeline, engine_options);
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         Engine::Create(engine_options, publisher->get());
     if (!engine.ok()) {
       PrintError(engine.status().message());
       return kExitFailure;
     }
-    if (absl::Status status = (*engine)->Run(pipeline, [&] { resolved.Tick(); }); !status.ok()) {
+    misp::MispSync* sync = misp_sync->get();
+    ctl::IntelReloader reloader([sync] { return SyncMispSources(*sync); }, compile_options,
+                                publisher->get(), &pipeline, &resolved);
+    reloader.set_initial_fingerprint(initial_fingerprint);
+    control.Bind({.mode = replay ? "replay" : "run",
+                  .engine = engine->get(),
+                  .pipeline = &pipeline,
+                  .sink_names = SinkNames(outputs.bindings()),
+                  .reloader = &reloader,
+                  .publisher = publisher->get(),
+                  .resolved = &resolved,
+                  .initial_compile = &compiled.stats,
+                  .warninglists = compile_options.warninglists});
+    const auto reload_interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(options.reload_interval_s));
+    auto next_reload = std::chrono::steady_clock::now() + reload_interval;
+    const auto on_tick = [&] {
+      pipeline.RemoveRetiredSnapshots();
+      if (TakeReloadRequest()) reloader.Request("SIGHUP");
+      if (options.reload_interval_s > 0 && std::chrono::steady_clock::now() >= next_reload) {
+        next_reload = std::chrono::steady_clock::now() + reload_interval;
+        if (!reloader.busy()) reloader.Request("interval");
+      }
+      reloader.Tick();
+      resolved.Tick();
+      outputs.Tick();
+      flow_export.Tick();
+      control.Tick();
+    };
+    if (absl::Status status = (*engine)->Run(pipeline, on_tick); !status.ok()) {
       PrintError(status.message());
       return kExitFailure;
     }
     pipeline.Finish();
+    outputs.Drain();
+    flow_export.Finish();
+    control.Close();
     if (printed > options.print_alerts) {
       std::printf("... %u more alerts in %s\n", printed - options.print_alerts,
                   options.alerts.c_str());
@@ -372,10 +429,14 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     summary.mode = replay ? "replay" : "run";
     summary.capture = replay ? &capture : nullptr;
     summary.capture_path = options.pcap;
-    summary.indicators = &compiled.stats;
+    summary.indicators =
+        reloader.stats().published > 0 ? &reloader.stats().compile : &compiled.stats;
+    summary.reloads = &reloader.stats();
     summary.alerts = &pipeline.stats();
     summary.engine = &report;
     summary.alerts_path = options.alerts;
+    outputs.FillSummary(pipeline.stats(), summary);
+    flow_export.FillSummary(summary);
     std::fputs(FormatStatsText(summary).c_str(), stdout);
     if (!options.stats_json.empty()) {
       std::ofstream out(options.stats_json, std::ios::trunc);
@@ -397,6 +458,34 @@ int RunDataplane(const SensorOptions& options, bool replay) {
 }
 
 }  // namespace
+
+absl::Status CheckOptions(const SensorOptions& options, bool replay) {
+  if (absl::StatusOr<ctl::CompileOptions> compile = CompileOptionsFrom(options); !compile.ok()) {
+    return compile.status();
+  }
+  if (absl::Status status = AlertOutputs::Validate(options); !status.ok()) return status;
+  if (absl::Status status = FlowExport::Validate(options.flow_export); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = LiveControl::Validate(options.control); !status.ok()) return status;
+  for (const std::string& source : options.misp) {
+    if (source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0) continue;
+    if (!std::filesystem::exists(source)) {
+      return absl::NotFoundError(absl::StrCat("MISP source ", source, " does not exist"));
+    }
+  }
+  // Checks the URLs, filters and API key file; nothing is fetched.
+  if (absl::StatusOr<std::unique_ptr<misp::MispSync>> sync = CreateMispSync(options);
+      !sync.ok()) {
+    return sync.status();
+  }
+  if (replay && options.pcap.find_first_of(",=") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "capture path '", options.pcap, "' contains ',' or '=', which DPDK device arguments "
+        "cannot carry; rename or link the file"));
+  }
+  return absl::OkStatus();
+}
 
 int RunReplay(const SensorOptions& options) { return RunDataplane(options, /*replay=*/true); }
 

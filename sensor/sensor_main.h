@@ -5,15 +5,36 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "sensor/flow_export.h"
+#include "sensor/live_control.h"
 
 namespace sensor {
 
 struct SensorOptions {
   // Intelligence.
-  std::string misp;  // Feed directory, event file or restSearch response.
+  // Feed directories, event files, restSearch responses or feed URLs, merged in this
+  // order, before the misp_rest sources.
+  std::vector<std::string> misp;
+  // MISP sync over HTTP (sensor/misp_sources.h).
+  std::vector<std::string> misp_rest;  // MISP base URLs, read with /attributes/restSearch.
+  std::string misp_key_file;
+  std::string misp_ca;
+  bool misp_insecure = false;
+  std::vector<std::string> misp_tags;
+  bool misp_published_only = false;
+  std::string misp_max_age;  // MISP relative time such as "30d"; empty: no limit.
+  double misp_connect_timeout_s = 10;
+  double misp_timeout_s = 60;
+  uint32_t misp_retries = 2;
+  uint32_t misp_page_size = 5000;
+  std::string state_dir;  // Snapshots of MISP URL sources; empty: none.
   bool include_non_ids = false;
   std::string warninglists;  // Folder with lists/<name>/list.json, as MISP ships them.
   std::string default_tlp = "amber";
+  double reload_interval_s = 0;  // Reload the intelligence this often; 0 only on SIGHUP.
   int min_prefix_v4 = 8;
   int min_prefix_v6 = 24;
 
@@ -27,6 +48,41 @@ struct SensorOptions {
   uint32_t rate_limit_per_minute = 0;
   std::string geoip_city;
   std::string geoip_asn;
+
+  // Alert file rotation and durability.
+  uint64_t alerts_rotate_size = 0;      // Bytes; 0 is off.
+  double alerts_rotate_interval_s = 0;  // 0 is off.
+  std::string alerts_fsync;  // none, batch or interval; empty: batch with --fsync-alerts.
+
+  // Elasticsearch output; off while elasticsearch_url is empty.
+  std::string elasticsearch_url;
+  std::string elasticsearch_key_file;
+  std::string elasticsearch_basic_auth_file;
+  std::string elasticsearch_ca;
+  bool elasticsearch_insecure = false;
+  std::string elasticsearch_index = "sensor-alerts-%Y.%m.%d";
+  std::string elasticsearch_max_tlp = "red";
+  std::string elasticsearch_dead_letter;  // Empty: <alerts>.dead-letter.ndjson.
+  bool elasticsearch_no_gzip = false;
+  uint32_t elasticsearch_batch_documents = 500;
+  uint64_t elasticsearch_batch_bytes = 5 << 20;
+  double elasticsearch_flush_interval_s = 1;
+  double elasticsearch_timeout_s = 30;
+  double elasticsearch_backoff_max_s = 30;
+  double elasticsearch_drain_timeout_s = 30;
+  std::string spool_dir;  // Empty: <alerts>.spool.
+  uint64_t spool_max_bytes = uint64_t{1} << 30;
+  std::string spool_fsync = "batch";
+  // es-template.
+  std::string es_template_name = "sensor-alerts";
+  std::string es_template_file;  // Empty: the template compiled into the binary.
+  bool es_data_stream = false;
+
+  // Flow export (IPFIX) and the active timeout.
+  FlowExportOptions flow_export;
+
+  // Control socket (sensorctl) and Prometheus metrics.
+  ControlOptions control;
 
   // Dataplane.
   uint32_t workers = 1;
@@ -54,7 +110,13 @@ inline constexpr int kExitFailure = 1;       // Setup failed; nothing was proces
 inline constexpr int kExitUsage = 2;         // Invalid command line.
 inline constexpr int kExitDamagedInput = 3;  // Processed up to damage in the capture.
 
+// Checks what can be checked without starting: option values, output settings and that
+// the MISP sources exist. Used by `sensor check-config`.
+absl::Status CheckOptions(const SensorOptions& options, bool replay);
+
 int RunReplay(const SensorOptions& options);
 int RunLive(const SensorOptions& options);
+// Prints, for each value, the indicators it matches and those warninglists removed.
+int RunExplain(const SensorOptions& options, const std::vector<std::string>& values);
 
 }  // namespace sensor

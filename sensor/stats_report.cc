@@ -43,6 +43,99 @@ void WriteCounters(Writer& writer, const dp::WorkerCounters& counters) {
   }
 }
 
+// The alert file's rotation and error counts, and the Elasticsearch output.
+void AppendOutputsText(std::string& text, const RunSummary& summary) {
+  if (summary.ndjson != nullptr) {
+    const ctl::NdjsonSinkStats& file = *summary.ndjson;
+    absl::StrAppendFormat(&text,
+                          "alert file     %d lines, %d rotations, %d reopens, %d write errors, "
+                          "%d rejected, %d not written\n",
+                          file.lines_written, file.rotations, file.reopens, file.write_errors,
+                          file.lines_rejected, file.lines_buffered);
+  }
+  if (summary.elasticsearch == nullptr) return;
+  const ctl::ElasticsearchSinkStats& es = *summary.elasticsearch;
+  absl::StrAppendFormat(&text,
+                        "elasticsearch  %s: %d queued, %d created, %d already present, %d "
+                        "retried, %d dead-lettered, %d above its TLP, %d requests (%d failed)\n",
+                        summary.elasticsearch_url, es.queued, es.created, es.already_present,
+                        es.retried, es.dead_lettered, summary.elasticsearch_withheld_by_tlp,
+                        es.requests, es.request_failures);
+  absl::StrAppendFormat(&text,
+                        "  spool        %s: %d left for the next run, %d recovered from earlier "
+                        "runs, %d rejected when full, %d damaged tails cut\n",
+                        summary.spool_dir, es.spooled, es.recovered, es.rejected_spool_full,
+                        es.spool_corrupt_tails);
+  if (es.dead_lettered > 0 || es.dead_letter_errors > 0) {
+    absl::StrAppendFormat(&text, "  dead letters %s: %d written, %d failed writes\n",
+                          summary.dead_letter_path, es.dead_lettered, es.dead_letter_errors);
+  }
+}
+
+void WriteElasticsearchJson(Writer& writer, const RunSummary& summary) {
+  if (summary.elasticsearch == nullptr) return;
+  const ctl::ElasticsearchSinkStats& es = *summary.elasticsearch;
+  Object(writer, "elasticsearch");
+  Field(writer, "url", summary.elasticsearch_url);
+  Field(writer, "queued", es.queued);
+  Field(writer, "created", es.created);
+  Field(writer, "already_present", es.already_present);
+  Field(writer, "retried", es.retried);
+  Field(writer, "dead_lettered", es.dead_lettered);
+  Field(writer, "dead_letter_errors", es.dead_letter_errors);
+  Field(writer, "dead_letter_file", summary.dead_letter_path);
+  Field(writer, "withheld_by_tlp", summary.elasticsearch_withheld_by_tlp);
+  Field(writer, "requests", es.requests);
+  Field(writer, "request_failures", es.request_failures);
+  Field(writer, "bytes_sent", es.bytes_sent);
+  Object(writer, "spool");
+  Field(writer, "directory", summary.spool_dir);
+  Field(writer, "spooled", es.spooled);
+  Field(writer, "recovered", es.recovered);
+  Field(writer, "rejected_full", es.rejected_spool_full);
+  Field(writer, "bytes", es.spool_bytes);
+  Field(writer, "corrupt_tails", es.spool_corrupt_tails);
+  Field(writer, "corrupt_bytes", es.spool_corrupt_bytes);
+  writer.EndObject();
+  writer.EndObject();
+}
+
+void AppendIpfixText(std::string& text, const RunSummary& summary) {
+  if (summary.ipfix == nullptr) return;
+  const ctl::IpfixExporterStats& ipfix = *summary.ipfix;
+  absl::StrAppendFormat(&text,
+                        "ipfix          %s: %d flow records (%d packets, %d bytes) in %d "
+                        "messages, %d bytes sent, %d send errors, %d records dropped\n",
+                        summary.ipfix_collector, ipfix.records_exported, ipfix.packets_exported,
+                        ipfix.octets_exported, ipfix.messages_sent, ipfix.bytes_sent,
+                        ipfix.send_errors, ipfix.records_dropped());
+}
+
+void WriteIpfixJson(Writer& writer, const RunSummary& summary) {
+  if (summary.ipfix == nullptr) return;
+  const ctl::IpfixExporterStats& ipfix = *summary.ipfix;
+  Object(writer, "ipfix");
+  Field(writer, "collector", summary.ipfix_collector);
+  Field(writer, "observation_domain", uint64_t{summary.ipfix_observation_domain});
+  Field(writer, "records_received", ipfix.records_received);
+  Field(writer, "records_exported", ipfix.records_exported);
+  Field(writer, "packets_exported", ipfix.packets_exported);
+  Field(writer, "octets_exported", ipfix.octets_exported);
+  Field(writer, "messages", ipfix.messages_sent);
+  Field(writer, "bytes", ipfix.bytes_sent);
+  Field(writer, "template_sets", ipfix.template_sets_sent);
+  Field(writer, "send_errors", ipfix.send_errors);
+  Field(writer, "connections", ipfix.connections);
+  Field(writer, "connect_failures", ipfix.connect_failures);
+  Field(writer, "records_dropped", ipfix.records_dropped());
+  Object(writer, "records_dropped_by_reason");
+  Field(writer, "send_error", ipfix.dropped_send_error);
+  Field(writer, "backlog_full", ipfix.dropped_backlog_full);
+  Field(writer, "at_exit", ipfix.dropped_at_exit);
+  writer.EndObject();
+  writer.EndObject();
+}
+
 }  // namespace
 
 std::string FormatStatsText(const RunSummary& summary) {
@@ -91,6 +184,14 @@ std::string FormatStatsText(const RunSummary& summary) {
                         "%d not to_ids, %d deleted\n",
                         indicators.loaded(), indicators.events, by_type, indicators.rejected,
                         indicators.skipped_not_ids, indicators.skipped_deleted);
+  if (summary.reloads != nullptr && summary.reloads->requested > 0) {
+    const ctl::IntelReloadStats& reloads = *summary.reloads;
+    absl::StrAppendFormat(&text,
+                          "reloads        %d requested, %d published, %d unchanged, %d failed%s\n",
+                          reloads.requested, reloads.published, reloads.unchanged,
+                          reloads.failed,
+                          reloads.last_error.empty() ? "" : " (last: " + reloads.last_error + ")");
+  }
   const ctl::AlertPipelineStats& alerts = *summary.alerts;
   absl::StrAppendFormat(&text,
                         "alerts         %d raised for %s (%d repeats merged, %d held back by "
@@ -105,6 +206,8 @@ std::string FormatStatsText(const RunSummary& summary) {
                         totals.Get(dp::Counter::kAlertRingFull),
                         totals.Get(dp::Counter::kFlowRecordRingFull), engine.port.imissed,
                         engine.port.rx_nombuf, engine.port.ierrors, alerts.sink_errors);
+  AppendOutputsText(text, summary);
+  AppendIpfixText(text, summary);
   return text;
 }
 
@@ -188,6 +291,19 @@ std::string FormatStatsJson(const RunSummary& summary) {
   writer.EndObject();
   writer.EndObject();
 
+  if (summary.reloads != nullptr) {
+    const ctl::IntelReloadStats& reloads = *summary.reloads;
+    Object(writer, "reloads");
+    Field(writer, "requested", reloads.requested);
+    Field(writer, "published", reloads.published);
+    Field(writer, "unchanged", reloads.unchanged);
+    Field(writer, "failed", reloads.failed);
+    Field(writer, "last_error", reloads.last_error);
+    Field(writer, "snapshot_version", reloads.snapshot_version);
+    Field(writer, "last_build_seconds", reloads.last_build_seconds);
+    writer.EndObject();
+  }
+
   const ctl::AlertPipelineStats& alerts = *summary.alerts;
   Object(writer, "alerts");
   Field(writer, "raised", alerts.alerts_raised);
@@ -201,7 +317,17 @@ std::string FormatStatsJson(const RunSummary& summary) {
   Field(writer, "summaries_written", alerts.summaries_written);
   Field(writer, "withheld_by_tlp", alerts.tlp_withheld.empty() ? 0 : alerts.tlp_withheld[0]);
   Field(writer, "file", summary.alerts_path);
+  if (summary.ndjson != nullptr) {
+    Field(writer, "file_lines", summary.ndjson->lines_written);
+    Field(writer, "file_rotations", summary.ndjson->rotations);
+    Field(writer, "file_reopens", summary.ndjson->reopens);
+    Field(writer, "file_write_errors", summary.ndjson->write_errors);
+    Field(writer, "file_rejected", summary.ndjson->lines_rejected);
+    Field(writer, "file_not_written", summary.ndjson->lines_buffered);
+  }
   writer.EndObject();
+  WriteElasticsearchJson(writer, summary);
+  WriteIpfixJson(writer, summary);
 
   Object(writer, "drops");
   Field(writer, "alert_ring_full", totals.Get(dp::Counter::kAlertRingFull));

@@ -8,9 +8,13 @@ packages=(
   g++ meson ninja-build pkg-config python3
   # Libraries the sensor links.
   libdpdk-dev libhyperscan-dev libmaxminddb-dev libsimdjson-dev libfmt-dev libabsl-dev
-  libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev libidn2-dev
+  libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev libidn2-dev zlib1g-dev
+  libmicrohttpd-dev
+  libyaml-cpp-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # IPFIX collectors and decoder that the flow export test checks the messages with.
+  tshark nfdump pmacct
 )
 
 missing=()
@@ -30,5 +34,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common (pulled in by tshark) asks whether non-root users may capture packets;
+# answer no in advance so that the install never waits for input.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

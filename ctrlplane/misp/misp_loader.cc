@@ -579,6 +579,24 @@ absl::StatusOr<LoadResult> LoadMispPath(const std::string& path) {
   return result;
 }
 
+absl::StatusOr<LoadResult> LoadMispPaths(const std::vector<std::string>& paths) {
+  LoadResult merged;
+  for (const std::string& path : paths) {
+    absl::StatusOr<LoadResult> one = LoadMispPath(path);
+    if (!one.ok()) return one.status();
+    const auto event_offset = static_cast<uint32_t>(merged.events.size());
+    for (Event& event : one->events) merged.events.push_back(std::move(event));
+    for (Attribute& attribute : one->attributes) {
+      attribute.event_index += event_offset;
+      merged.attributes.push_back(std::move(attribute));
+    }
+    for (std::string& error : one->errors) merged.errors.push_back(std::move(error));
+    merged.rejected_attributes += one->rejected_attributes;
+    merged.files_read += one->files_read;
+  }
+  return merged;
+}
+
 absl::Status ParseMispDocument(std::string_view json, std::string_view source, LoadResult& out) {
   dom::parser parser;
   return ParseWithParser(parser, json, source, out);

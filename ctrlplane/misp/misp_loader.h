@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,11 @@ namespace sensor::misp {
 // all (missing path, unreadable manifest); problems with single events or attributes go
 // to LoadResult::errors and the rest still loads.
 absl::StatusOr<LoadResult> LoadMispPath(const std::string& path);
+
+// Loads several sources, in order, into one result. Each event keeps the source it came
+// from, so a value listed by two sources keeps both contexts. Fails on the first source
+// that cannot be read at all.
+absl::StatusOr<LoadResult> LoadMispPaths(const std::vector<std::string>& paths);
 
 // Parses one JSON document and appends what it holds to `out`. `source` names the
 // document in error lines and in Event::source. Returns an error (and appends nothing)

@@ -910,5 +910,40 @@ TEST(MispLoaderSizeTest, TenMegabyteEvent) {
   EXPECT_EQ(last.timestamp, 1700000000);
 }
 
+// Two real event exports loaded as two sources: 26 + 155 attributes (in objects) in the
+// STIX test event and 111 + 17 in the FALLCHILL event, counted in the files themselves.
+TEST(MispLoaderPathsTest, MergesSourcesInOrder) {
+  const std::string stix = (MispDataDir() / "events/misp-stixtest-all-types.json").string();
+  const std::string fallchill =
+      (MispDataDir() / "events/circl-osint-fallchill-hidden-cobra.json").string();
+  absl::StatusOr<LoadResult> result = LoadMispPaths({stix, fallchill});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->events.size(), 2u);
+  EXPECT_EQ(result->events[0].uuid, "5abb8534-ba9c-48cd-bb63-02480a00020f");
+  EXPECT_EQ(result->events[1].uuid, "5a0d5bf4-99c8-4f15-9879-22b1950d210f");
+  EXPECT_EQ(result->events[0].source, stix);
+  EXPECT_EQ(result->events[1].source, fallchill);
+  ASSERT_EQ(result->attributes.size(), 26u + 155u + 111u + 17u);
+  EXPECT_EQ(result->attributes.front().event_index, 0u);
+  EXPECT_EQ(result->attributes.back().event_index, 1u);
+}
+
+TEST(MispLoaderPathsTest, SameSourceTwiceKeepsBoth) {
+  const std::string stix = (MispDataDir() / "events/misp-stixtest-all-types.json").string();
+  absl::StatusOr<LoadResult> result = LoadMispPaths({stix, stix});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->events.size(), 2u);
+  EXPECT_EQ(result->attributes.size(), 2u * (26u + 155u));
+}
+
+TEST(MispLoaderPathsTest, MissingSourceFails) {
+  const std::string stix = (MispDataDir() / "events/misp-stixtest-all-types.json").string();
+  const std::string missing = (MispDataDir() / "no-such-event.json").string();
+  absl::StatusOr<LoadResult> result = LoadMispPaths({stix, missing});
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(MessageOf(result.status()), "no-such-event.json"))
+      << result.status();
+}
+
 }  // namespace
 }  // namespace sensor::misp

@@ -11,9 +11,11 @@ Expected values come from tshark, from the MISP event file and from the replay t
 reading of the same capture, never from the sensor's own output.
 """
 
+import atexit
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -41,6 +43,21 @@ WATCH_PACKETS = 2
 WATCH_BYTES = 81 + 109
 
 NOBODY_UID = 65534
+_SHARED_COPY = []
+
+
+def sensorctl_for_any_user():
+    """A copy of sensorctl that another user can run: the build tree may sit below a
+    directory that only root can enter."""
+    if not _SHARED_COPY:
+        directory = tempfile.mkdtemp(prefix="sensorctl-")
+        os.chmod(directory, 0o755)
+        copy = os.path.join(directory, "sensorctl")
+        shutil.copy2(SENSORCTL, copy)
+        os.chmod(copy, 0o755)
+        atexit.register(shutil.rmtree, directory, True)
+        _SHARED_COPY.append(copy)
+    return _SHARED_COPY[0]
 
 
 class Sensor:
@@ -85,8 +102,9 @@ class Sensor:
         return None
 
     def ctl(self, *args, user=None):
+        binary = SENSORCTL if user is None else sensorctl_for_any_user()
         return subprocess.run(
-            [SENSORCTL, "--socket", self.socket, *args], capture_output=True, text=True,
+            [binary, "--socket", self.socket, *args], capture_output=True, text=True,
             timeout=30, check=False,
             preexec_fn=(lambda: os.setuid(user)) if user is not None else None)
 

@@ -247,7 +247,12 @@ class SlowReplay(unittest.TestCase):
         cls.indicators_human = sensor.ctl("indicators")
         cls.reload = sensor.ctl_json("reload")
         cls.first_scrape = sensor.scrape()
-        cls.not_allowed = sensor.ctl("stats", user=NOBODY_UID)
+        try:
+            cls.not_allowed = sensor.ctl("stats", user=NOBODY_UID)
+        except PermissionError:
+            # Some build roots mount /tmp without exec or keep it private; then no second
+            # user can run sensorctl here at all.
+            cls.not_allowed = None
         cls.missing = subprocess.run(
             [SENSORCTL, "--socket", os.path.join(sensor.work, "missing.sock"), "stats"],
             capture_output=True, text=True, timeout=30, check=False)
@@ -399,6 +404,8 @@ class SlowReplay(unittest.TestCase):
         self.assertEqual(self.final_stats["reloads"]["unchanged"], 1)
 
     def test_other_user_is_denied(self):
+        if self.not_allowed is None:
+            self.skipTest("another user cannot run programs from this machine's /tmp")
         self.assertEqual(self.not_allowed.returncode, 1)
         self.assertIn("permission denied", self.not_allowed.stderr)
         self.assertEqual(len(self.not_allowed.stderr.strip().splitlines()), 1)

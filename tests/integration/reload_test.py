@@ -5,9 +5,9 @@ restart, a broken source leaves the running indicators in place, and no packet i
 dns-a-aaaa-mx.pcap contains three lookups of google.com at 8.8.8.8, recorded at 0 s, 3.2 s and
 5.8 s (`tshark -r dns-a-aaaa-mx.pcap -Y 'dns.flags.response==0' -T fields
 -e frame.time_relative -e udp.srcport`: 0.000000 55398, 3.223027 45421, 5.783345 54380).
-Replayed at half speed, the lookups come at about 0 s, 6.4 s and 11.6 s, and the source
-file is changed about 3 s after the start, so the first lookup meets the old indicators
-and the last one the new.
+Replayed at half speed, the lookups come at about 0 s, 6.4 s and 11.6 s. The source file
+is changed about 3 s after the start, so the first lookup meets the old indicators and
+the last one the new.
 """
 
 import json

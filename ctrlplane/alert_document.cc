@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctrlplane/absl_bridge.h"
+#include "ctrlplane/json_fields.h"
 #include "dataplane/flow/community_id.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -16,30 +17,10 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void Key(Writer& writer, std::string_view key) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-
-void String(Writer& writer, std::string_view value) {
-  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void Field(Writer& writer, std::string_view key, std::string_view value) {
-  Key(writer, key);
-  String(writer, value);
-}
-
-void Field(Writer& writer, std::string_view key, uint64_t value) {
-  Key(writer, key);
-  writer.Uint64(value);
-}
-
-void StringArray(Writer& writer, std::string_view key, const std::vector<std::string>& values) {
-  Key(writer, key);
-  writer.StartArray();
-  for (const std::string& value : values) String(writer, value);
-  writer.EndArray();
-}
+using json::Field;
+using json::Key;
+using json::String;
+using json::StringArray;
 
 std::string_view IndicatorType(const dp::IpAddress& address) {
   return address.IsV4() ? "ipv4-addr" : "ipv6-addr";

@@ -2,7 +2,9 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,7 +41,12 @@ std::unique_ptr<dp::Snapshot> SnapshotPublisher::Publish(std::unique_ptr<dp::Sna
   owned_ = std::move(next);
   // Every worker that might hold the old pointer reports quiescence at its next burst
   // boundary; offline workers (stopped or blocked) are not waited for.
-  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  const uint64_t token = rte_rcu_qsbr_start(qsbr_);
+  while (rte_rcu_qsbr_check(qsbr_, token, /*wait=*/false) == 0) {
+    const size_t done = wait_work_ ? wait_work_() : 0;
+    // Workers may share cores with this thread in replay, so an idle wait gives way.
+    if (done == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
   return previous;
 }
 

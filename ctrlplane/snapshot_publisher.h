@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -32,12 +33,18 @@ class SnapshotPublisher {
   // Blocks the calling (control) thread for the grace period; workers never wait.
   std::unique_ptr<dp::Snapshot> Publish(std::unique_ptr<dp::Snapshot> next);
 
+  // Work that Publish() runs while it waits for the grace period, returning how much it
+  // did. A replay worker that finds its record ring full waits for room in the middle of
+  // a burst, before its quiescent report, so the waiting thread must keep draining.
+  void set_wait_work(std::function<size_t()> work) { wait_work_ = std::move(work); }
+
  private:
   SnapshotPublisher() = default;
 
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<const dp::Snapshot*> current_{nullptr};
   std::unique_ptr<dp::Snapshot> owned_;
+  std::function<size_t()> wait_work_;
 };
 
 }  // namespace sensor::ctl

@@ -53,16 +53,31 @@ absl::StatusOr<ValueMatches> MatchValue(const dp::Snapshot& snapshot, std::strin
     out.matches.push_back({matched_as, indicator});
   };
 
-  // A host address of any family; the prefix floors only apply to indicators.
-  const auto [address_text, port] = SplitPort(value);
+  // A host address of any family; the prefix floors only apply to indicators. A zone
+  // (fe80::1%eth0) names an interface of the asking host, so it is left out.
+  auto [address_text, port] = SplitPort(value);
+  std::string zone_note;
+  const size_t zone = address_text.find('%');
+  if (zone != std::string_view::npos && address_text.find(':') != std::string_view::npos) {
+    zone_note = absl::StrCat(" (zone ", std::string(address_text.substr(zone + 1)),
+                             " left out: indicators carry no zone)");
+    address_text = address_text.substr(0, zone);
+  }
   CompileOptions any_prefix;
   any_prefix.min_prefix_v4 = 1;
   any_prefix.min_prefix_v6 = 1;
   absl::StatusOr<ParsedPrefix> address = ParsePrefix(address_text, any_prefix);
   const bool is_host = address.ok() && address->length == (address->address.IsV4() ? 32 : 128);
+  if (address.ok() && !is_host) {
+    // Traffic has addresses, not networks: which indicators a network overlaps depends on
+    // the address, so ask for one.
+    out.readings.push_back(absl::StrCat("network ", std::string(address_text),
+                                        " (not looked up: give one address inside it)"));
+  }
   if (is_host) {
     out.readings.push_back(absl::StrCat("address ", FormatAddress(address->address),
-                                        port != 0 ? absl::StrCat(" port ", port) : ""));
+                                        port != 0 ? absl::StrCat(" port ", port) : "",
+                                        zone_note));
     for (dp::MatchSide side : {dp::kSideSource, dp::kSideDestination}) {
       if (snapshot.addresses != nullptr) {
         snapshot.addresses->Match(address->address, side, port, [&](const dp::AddressRule& rule) {

@@ -39,6 +39,7 @@ const std::array<CounterInfo, kCounterCount>& CounterTable() {
       {"resolved_queued", "Addresses from DNS answers for listed domains sent to be watched"},
       {"resolved_ring_full", "Such addresses dropped because the record ring was full"},
       {"handshake_given_up", "Client handshakes not read: out of order beyond the buffer"},
+      {"multi_segment_frames", "Frames in several mbuf segments, copied to be inspected whole"},
   }};
   return kTable;
 }

@@ -50,6 +50,7 @@ enum class Counter : uint16_t {
   kResolvedQueued,
   kResolvedRingFull,
   kHandshakeGivenUp,
+  kMultiSegmentFrames,
   kCount,
 };
 

@@ -15,11 +15,29 @@ namespace sensor::dp {
 
 // Replay only: net_pcap gives no end-of-file signal and, after a damaged record, reads
 // the bytes that follow as packets. The capture is scanned with libpcap first; the
-// reader takes exactly that many packets and frees anything beyond them.
+// reader takes exactly that many packets per pass and frees anything beyond them.
+//
+// With several passes the reader stops and starts the device at the end of each pass.
+// net_pcap closes the file on stop and opens it again on start (drivers/net/pcap in
+// DPDK 22.11), so the next pass reads it from the first packet. Each further pass adds
+// `pass_shift_us` to the timestamps, so packet time keeps going forward. The shift holds
+// a gap between passes (longer than the flow timeouts) that the pacer does not wait for.
 struct CaptureLimit {
-  uint64_t packets = 0;  // Good packets in the file.
-  uint64_t taken = 0;
-  uint64_t discarded = 0;  // Packets the device returned after the last good one.
+  uint64_t packets = 0;        // Good packets in the file, taken once per pass.
+  uint64_t passes = 1;         // Passes to replay; 0 replays until the stop flag.
+  uint64_t pass_shift_us = 0;  // Timestamp shift from one pass to the next.
+  uint64_t pass_gap_us = 0;    // Part of the shift between passes that pacing skips.
+  uint64_t pass = 0;           // Index of the current pass, from 0.
+  uint64_t taken = 0;          // In the current pass.
+  uint64_t taken_total = 0;    // Over all passes, less those a stop left unprocessed.
+  uint64_t discarded = 0;      // Packets the device returned after the last good one.
+  uint64_t device_base = 0;    // Device ipackets plus ierrors when the pass began.
+  uint64_t shift_us = 0;       // Added to the timestamps of the current pass.
+  int restart_error = 0;       // errno of a failed device restart; no pass follows it.
+
+  bool MorePasses() const {
+    return restart_error == 0 && (passes == 0 || pass + 1 < passes);
+  }
 };
 
 // Paces replay at `speed` times the recorded rate, from the packets' own timestamps.
@@ -69,6 +87,11 @@ struct RxInput {
 
  private:
   uint16_t ReceiveFromPort(rte_mbuf** mbufs, uint16_t max);
+  // Restarts the device for the next pass; false (and `limit->restart_error` set) if it
+  // cannot be restarted.
+  bool StartNextPass();
+  // True when the device has returned or rejected every packet of the current pass.
+  bool DeviceFinishedPass() const;
   uint16_t TakeDuePackets(rte_mbuf** mbufs, uint16_t max);
 };
 

@@ -25,9 +25,16 @@ bool IsTruncatedTransport(DecodeStatus status) {
 
 
 constexpr uint16_t kBurstSize = 32;
-// Buckets of the flow table checked for timeouts after each burst: enough to pass over a
-// 64k-flow table about every 2k bursts, cheap enough to stay below a cache miss per packet.
-constexpr uint32_t kSweepBucketsPerBurst = 4;
+// The flow table is swept for timeouts in steps: each step checks the buckets that its
+// share of kSweepPeriodNs of elapsed time calls for, so the whole table is checked once
+// per period of packet time whatever the packet rate, and an idle flow ends or a delayed
+// alert is written at most this long after it is due. At least kMinSweepBuckets per
+// burst, so a replay of a short capture still passes over the table.
+constexpr uint64_t kSweepPeriodNs = 1'000'000'000;
+constexpr uint32_t kMinSweepBuckets = 4;
+// Idle polls of a live port between two sweeps, so that flows and alerts of a link that
+// went quiet still time out (a poll of an empty queue takes tens of nanoseconds).
+constexpr uint32_t kIdlePollsPerSweep = 4096;
 
 FlowTuple OrientedTuple(const Flow& flow, bool from_initiator) {
   const bool src_is_a = flow.initiator_is_a == from_initiator;
@@ -63,13 +70,11 @@ Worker::Worker(const WorkerConfig& config)
       sessions_(config.sessions),
       quic_(QuicInitialDecryptor::Create()),
       dns_(std::make_unique<DnsMessage>()),
-      url_(std::make_unique<UrlBuffer>()) {}
+      url_(std::make_unique<UrlBuffer>()),
+      linear_frame_(std::make_unique<std::byte[]>(kMaxLinearFrame)) {}
 
 void Worker::Run() {
-  StreamStatePool::BindToThisThread(config_.stream_pool);
-  rte_rcu_qsbr_thread_register(config_.qsbr, config_.index);
-  rte_rcu_qsbr_thread_online(config_.qsbr, config_.index);
-
+  Attach();
   timespec wall;
   clock_gettime(CLOCK_REALTIME, &wall);
   TscClock clock{static_cast<uint64_t>(wall.tv_sec) * 1'000'000'000 + wall.tv_nsec, rte_rdtsc(),
@@ -77,11 +82,19 @@ void Worker::Run() {
 
   rte_mbuf* mbufs[kBurstSize];
   uint32_t idle_polls = 0;
+  uint32_t idle_polls_since_sweep = 0;
+  const bool live_clock = config_.input.timestamp_offset < 0;
   while (true) {
     const uint16_t count = config_.input.Receive(mbufs, kBurstSize);
     if (count == 0) {
       rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
       if (config_.input.Ended()) break;
+      // A replay's clock is its packets, so only a live worker's time moves while idle.
+      if (live_clock && ++idle_polls_since_sweep >= kIdlePollsPerSweep) {
+        idle_polls_since_sweep = 0;
+        now_ns_ = std::max(now_ns_, clock.Now());
+        SweepFlows();
+      }
       if (config_.idle_polls_before_yield != 0 && ++idle_polls >= config_.idle_polls_before_yield) {
         idle_polls = 0;
         sched_yield();
@@ -89,34 +102,60 @@ void Worker::Run() {
       continue;
     }
     idle_polls = 0;
+    ProcessReceived(mbufs, count, live_clock ? clock.Now() : now_ns_);
+    rte_pktmbuf_free_bulk(mbufs, count);
     // Live ports never run dry on a busy link, so a stop request is also checked here.
+    // The burst in hand is processed first, so the worker counts every packet that the
+    // port counted for its queue.
     if (config_.input.stop != nullptr && config_.input.stop->load(std::memory_order_relaxed)) {
-      rte_pktmbuf_free_bulk(mbufs, count);
       break;
     }
-
-    // One acquire load per burst: the snapshot stays valid until the quiescent report.
-    const Snapshot* snapshot = AdoptSnapshot();
-    if (config_.input.timestamp_offset < 0) now_ns_ = clock.Now();
-    ProcessBurst(mbufs, count, snapshot);
-    rte_pktmbuf_free_bulk(mbufs, count);
-
-    flows_.Sweep(
-        now_ns_, kSweepBucketsPerBurst,
-        [this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
-        [this](const Flow& flow) {
-          return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false,
-                                /*for_export=*/false);
-        },
-        [this](Flow& flow) { EndPeriod(flow); });
-    rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
   }
 
   config_.input.Release();
+  Detach();
+}
+
+void Worker::Attach() {
+  StreamStatePool::BindToThisThread(config_.stream_pool);
+  rte_rcu_qsbr_thread_register(config_.qsbr, config_.index);
+  rte_rcu_qsbr_thread_online(config_.qsbr, config_.index);
+}
+
+void Worker::Detach() {
   flows_.Flush([this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); });
   rte_rcu_qsbr_thread_offline(config_.qsbr, config_.index);
   rte_rcu_qsbr_thread_unregister(config_.qsbr, config_.index);
   StreamStatePool::BindToThisThread(nullptr);
+}
+
+void Worker::ProcessReceived(rte_mbuf** mbufs, uint16_t count, uint64_t clock_ns) {
+  // One acquire load per burst: the snapshot stays valid until the quiescent report.
+  const Snapshot* snapshot = AdoptSnapshot();
+  now_ns_ = clock_ns;
+  ProcessBurst(mbufs, count, snapshot);
+  SweepFlows();
+  rte_rcu_qsbr_quiescent(config_.qsbr, config_.index);
+}
+
+void Worker::SweepFlows() {
+  // Elapsed time times buckets, carried over between steps so that short steps add up.
+  if (last_sweep_ns_ == 0 || now_ns_ < last_sweep_ns_) last_sweep_ns_ = now_ns_;
+  const uint64_t buckets = flows_.capacity() / FlowTable::kBucketSlots;
+  const uint64_t elapsed = std::min(now_ns_ - last_sweep_ns_, kSweepPeriodNs);
+  last_sweep_ns_ = now_ns_;
+  sweep_credit_ += elapsed * buckets;
+  uint64_t step = sweep_credit_ / kSweepPeriodNs;
+  sweep_credit_ %= kSweepPeriodNs;
+  step = std::clamp<uint64_t>(step, kMinSweepBuckets, buckets);
+  flows_.Sweep(
+      now_ns_, static_cast<uint32_t>(step),
+      [this](Flow& flow, FlowEndReason reason) { EndFlow(flow, reason); },
+      [this](const Flow& flow) {
+        return SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false,
+                              /*for_export=*/false);
+      },
+      [this](Flow& flow) { EndPeriod(flow); });
 }
 
 const Snapshot* Worker::AdoptSnapshot() {
@@ -165,11 +204,18 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count, const Snapshot*& sna
 
 void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
   now_ns_ = config_.input.PacketTimeNs(mbuf, now_ns_);
-  // Headers are read from the first segment; a header that spills into a second segment
-  // is reported as truncated rather than copied.
   const auto* data = rte_pktmbuf_mtod(mbuf, const std::byte*);
+  uint32_t frame_length = mbuf->data_len;
+  if (mbuf->nb_segs > 1) [[unlikely]] {
+    // A jumbo frame in a chain of segments: copied into one buffer so that headers and
+    // payload past the first segment are decoded and scanned like any other frame.
+    frame_length = std::min<uint32_t>(mbuf->pkt_len, kMaxLinearFrame);
+    data = static_cast<const std::byte*>(
+        rte_pktmbuf_read(mbuf, 0, frame_length, linear_frame_.get()));
+    config_.counters->Add(Counter::kMultiSegmentFrames, 1);
+  }
   PacketInfo info;
-  const DecodeStatus status = DecodeEthernet(std::span(data, mbuf->data_len), info);
+  const DecodeStatus status = DecodeEthernet(std::span(data, frame_length), info);
   ++burst_decode_[static_cast<int>(status)];
   if (status != DecodeStatus::kOk) {
     // A capture with a short snap length cuts transport headers but keeps the addresses:
@@ -193,7 +239,9 @@ void Worker::ProcessPacket(rte_mbuf* mbuf, const Snapshot& snapshot) {
   bool created = false;
   Flow* flow = flows_.FindOrCreate(key, HashFlowKey(key), now_ns_, created,
                                    [this](Flow& old, FlowEndReason reason) {
-                                     config_.counters->Add(Counter::kFlowsEvicted, 1);
+                                     if (reason == FlowEndReason::kLackOfResources) {
+                                       config_.counters->Add(Counter::kFlowsEvicted, 1);
+                                     }
                                      EndFlow(old, reason);
                                    });
   if (created) {
@@ -274,7 +322,7 @@ bool Worker::EmitAlert(Flow& flow, int direction, uint32_t indicator, uint8_t si
   WorkerRecord slot;
   slot.kind = RecordKind::kAlert;
   AlertRecord& record = slot.alert;
-  record.flow_id = flow.id;
+  record.flow_id = flows_.history(flow).id;
   record.snapshot_version = snapshot.version;
   record.packet_time_ns = now_ns_;
   record.flow_start_ns = flow.first_ns;
@@ -442,7 +490,7 @@ void Worker::EndFlow(Flow& flow, FlowEndReason reason) {
 void Worker::EndPeriod(Flow& flow) {
   if (SendFlowRecord(flow, FlowEndReason::kActiveTimeout, /*final=*/false,
                      /*for_export=*/true)) {
-    RestartPeriod(flow);
+    flows_.RestartPeriod(flow);
   }
 }
 
@@ -458,13 +506,14 @@ bool Worker::SendFlowRecord(const Flow& flow, FlowEndReason reason, bool final, 
   slot.kind = RecordKind::kFlow;
   slot.flow = FlowRecord{};
   FlowRecord& record = slot.flow;
-  record.flow_id = flow.id;
+  const FlowHistory& history = flows_.history(flow);
+  record.flow_id = history.id;
   record.first_ns = flow.first_ns;
   record.last_ns = flow.last_ns;
   record.delta_first_ns = flow.period_first_ns;
   for (int direction = 0; direction < 2; ++direction) {
-    record.packets[direction] = flow.earlier_packets[direction] + flow.packets[direction];
-    record.bytes[direction] = flow.earlier_bytes[direction] + flow.bytes[direction];
+    record.packets[direction] = history.earlier_packets[direction] + flow.packets[direction];
+    record.bytes[direction] = history.earlier_bytes[direction] + flow.bytes[direction];
     record.delta_packets[direction] = flow.packets[direction];
     record.delta_bytes[direction] = flow.bytes[direction];
     record.tcp_flags[direction] = flow.tcp_flags[direction];

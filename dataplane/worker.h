@@ -16,6 +16,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/match/domain_name.h"
 #include "dataplane/match/url.h"
 #include "dataplane/pattern/stream_pool.h"
 #include "dataplane/proto/dns.h"
@@ -69,8 +70,20 @@ class Worker {
   // Runs the loop until the input ends; ends all flows before returning.
   void Run();
 
+  // The pieces of Run() for a caller that feeds packets itself (the pipeline benchmark
+  // feeds preloaded mbufs). Attach() binds the stream pool and registers the calling
+  // thread with the RCU QSBR variable. Detach() ends every flow and undoes that.
+  void Attach();
+  void Detach();
+  // Processes one received burst as Run() does: adopts the current snapshot, handles each
+  // packet, sweeps the flow table and reports quiescence. Does not free the mbufs.
+  // `clock_ns` is the time given to packets without a timestamp.
+  void ProcessReceived(struct rte_mbuf** mbufs, uint16_t count, uint64_t clock_ns);
+
  private:
   void ProcessBurst(struct rte_mbuf** mbufs, uint16_t count, const Snapshot*& snapshot);
+  // One step of the timeout sweep at now_ns_ (see kSweepPeriodNs in worker.cc).
+  void SweepFlows();
   // Loads the current snapshot; closes the pattern streams when its database changed.
   const Snapshot* AdoptSnapshot();
   // Replay: reports quiescence until the resolved addresses sent so far are applied,
@@ -94,8 +107,10 @@ class Worker {
   void InspectQuic(Flow& flow, const PacketInfo& info, const std::byte* frame,
                    const Snapshot& snapshot);
   // Canonicalises `name` and alerts on every domain rule it matches; returns how many.
+  // With `resolved` (an A or AAAA answer for `name`), each matching rule also watches the
+  // answer's address, from the same lookup.
   int MatchName(Flow& flow, int direction, std::string_view name, MatchSource source,
-                const Snapshot& snapshot);
+                const Snapshot& snapshot, const DnsAnswer* resolved = nullptr);
   bool SendResolved(uint32_t indicator, const IpAddress& address, uint32_t ttl,
                     const Snapshot& snapshot);
   void ScanPayload(Flow& flow, const PacketInfo& info, const std::byte* frame, int direction,
@@ -124,12 +139,22 @@ class Worker {
   std::unique_ptr<QuicInitialDecryptor> quic_;  // Per worker: OpenSSL contexts.
   std::unique_ptr<DnsMessage> dns_;             // Parse buffers kept off the stack.
   std::unique_ptr<UrlBuffer> url_;
+  // A frame of several segments, made contiguous; the largest frame an mbuf chain holds.
+  static constexpr uint32_t kMaxLinearFrame = 65535;
+  std::unique_ptr<std::byte[]> linear_frame_;
   uint64_t now_ns_ = 0;  // Time of the newest packet seen; the flow table's clock.
+  uint64_t last_sweep_ns_ = 0;  // now_ns_ at the previous sweep step.
+  uint64_t sweep_credit_ = 0;   // Nanoseconds x buckets not yet swept.
   uint64_t snapshot_version_ = 0;
   const PatternDatabase* stream_patterns_ = nullptr;  // Database of the open streams.
   uint64_t resolved_sent_ = 0;
   bool resolved_waiting_ = false;
   std::array<uint64_t, kDecodeStatusCount> burst_decode_{};
+  // The last canonical name that matched no domain rule, and the version of the snapshot
+  // it was looked up in. DNS answers repeat the question's name and responses repeat the
+  // query's, so MatchName skips the lookup for a repeat (worker_pipeline_bench, variant 0).
+  DomainNameBuffer unmatched_name_;
+  uint64_t unmatched_version_ = 0;
 };
 
 }  // namespace sensor::dp

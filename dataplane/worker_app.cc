@@ -53,17 +53,31 @@ void Worker::InspectApplication(Flow& flow, const PacketInfo& info, const std::b
 }
 
 int Worker::MatchName(Flow& flow, int direction, std::string_view name, MatchSource source,
-                      const Snapshot& snapshot) {
+                      const Snapshot& snapshot, const DnsAnswer* resolved) {
   if (snapshot.domains == nullptr || name.empty()) return 0;
   DomainNameBuffer canonical;
   if (CanonicalizeAsciiDomainName(name, canonical) != DomainNameStatus::kOk) {
     config_.counters->Add(Counter::kNamesNotCanonical, 1);
     return 0;
   }
-  const int matches = snapshot.domains->Match(canonical.view(), [&](const DomainRule& rule) {
-    EmitAlert(flow, direction, rule.indicator, kSideSource, source, canonical.view(), snapshot);
+  const std::string_view canonical_name = canonical.view();
+  // Snapshot versions are never reused, so an equal version means the same domain set.
+  if (unmatched_version_ == snapshot.version && canonical_name == unmatched_name_.view()) {
+    return 0;
+  }
+  const int matches = snapshot.domains->Match(canonical_name, [&](const DomainRule& rule) {
+    EmitAlert(flow, direction, rule.indicator, kSideSource, source, canonical_name, snapshot);
+    if (resolved != nullptr) {
+      SendResolved(rule.indicator, resolved->address, resolved->ttl, snapshot);
+    }
   });
-  if (matches > 0) config_.counters->Add(Counter::kNameMatches, 1);
+  if (matches > 0) {
+    config_.counters->Add(Counter::kNameMatches, 1);
+  } else {
+    std::memcpy(unmatched_name_.bytes.data(), canonical_name.data(), canonical_name.size());
+    unmatched_name_.length = canonical_name.size();
+    unmatched_version_ = snapshot.version;
+  }
   return matches;
 }
 
@@ -82,21 +96,15 @@ void Worker::InspectDns(Flow& flow, std::span<const std::byte> message, int dire
 
   for (uint8_t i = 0; i < dns.answer_count; ++i) {
     const DnsAnswer& answer = dns.answers[i];
-    MatchName(flow, direction, answer.name.view(), MatchSource::kDnsAnswer, snapshot);
+    // The address of a listed name is watched with that name's context, so connections
+    // to it alert even when they use no name the sensor can see. One canonicalisation
+    // and lookup serve both the alert on the name and the watch on the address.
+    const bool has_address = answer.type == kDnsTypeA || answer.type == kDnsTypeAaaa;
+    MatchName(flow, direction, answer.name.view(), MatchSource::kDnsAnswer, snapshot,
+              has_address ? &answer : nullptr);
     if (answer.type == kDnsTypeCname) {
       MatchName(flow, direction, answer.target.view(), MatchSource::kDnsAnswer, snapshot);
-      continue;
     }
-    if (answer.type != kDnsTypeA && answer.type != kDnsTypeAaaa) continue;
-    // The address of a listed name is watched with that name's context, so connections
-    // to it alert even when they use no name the sensor can see.
-    DomainNameBuffer canonical;
-    if (CanonicalizeAsciiDomainName(answer.name.view(), canonical) != DomainNameStatus::kOk) {
-      continue;
-    }
-    snapshot.domains->Match(canonical.view(), [&](const DomainRule& rule) {
-      SendResolved(rule.indicator, answer.address, answer.ttl, snapshot);
-    });
   }
 }
 
@@ -116,8 +124,18 @@ bool Worker::SendResolved(uint32_t indicator, const IpAddress& address, uint32_t
   }
   config_.counters->Add(Counter::kResolvedQueued, 1);
   if (config_.resolved_applied != nullptr) {
+    // Every record counts, because the control thread applies them in order. The wait
+    // is needed only when the snapshot does not watch the address for this indicator
+    // yet: a capture that repeats an answer (or a looped replay) then runs without
+    // stopping, and the record still refreshes the watch's expiry.
     ++resolved_sent_;
-    resolved_waiting_ = true;
+    bool watched = false;
+    if (snapshot.resolved != nullptr) {
+      snapshot.resolved->Match(address, kSideDestination, 0, [&](const AddressRule& rule) {
+        watched |= rule.indicator == indicator;
+      });
+    }
+    if (!watched) resolved_waiting_ = true;
   }
   return true;
 }

@@ -5,11 +5,15 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "ctrlplane/absl_bridge.h"
 #include "ctrlplane/log.h"
+#include "ctrlplane/misp/misp_http.h"
 #include "ctrlplane/sinks/elasticsearch_template.h"
+#include "sensor/cli_checks.h"
+#include "sensor/misp_sources.h"
 #include "sensor/signals.h"
 
 namespace sensor {
@@ -95,6 +99,41 @@ absl::StatusOr<ctl::ElasticsearchSinkOptions> ElasticsearchOptionsFrom(
   return sink;
 }
 
+absl::StatusOr<misp::SightingsSinkOptions> SightingsOptionsFrom(const SensorOptions& options) {
+  if (options.misp_rest.empty()) {
+    return absl::InvalidArgumentError(
+        "--misp-sightings needs a --misp-rest source: sightings go only to MISP instances "
+        "read with the REST API");
+  }
+  if (!ctl::TlpFromName(options.misp_sightings_max_tlp)) {
+    return InvalidTlp("--misp-sightings-max-tlp", options.misp_sightings_max_tlp);
+  }
+  absl::StatusOr<misp::MispSyncOptions> sync = MispSyncOptionsFrom(options);
+  if (!sync.ok()) return sync.status();
+
+  misp::SightingsSinkOptions sightings;
+  sightings.instances = options.misp_rest;
+  sightings.key_file = options.misp_key_file;
+  sightings.http = sync->http;
+  if (options.misp_sightings_source.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    sightings.source = host;
+  } else {
+    sightings.source = options.misp_sightings_source;
+  }
+
+  sightings.queue.batch_size = options.misp_sightings_batch;
+  sightings.queue.rate_per_minute = options.misp_sightings_rate;
+  sightings.queue.flush_interval = Milliseconds(options.misp_sightings_interval_s);
+  sightings.queue.dedup_window = std::chrono::seconds(
+      static_cast<int64_t>(std::llround(options.misp_sightings_dedup_window_s)));
+  if (sightings.queue.flush_interval.count() <= 0) {
+    return absl::InvalidArgumentError("--misp-sightings-interval must be at least 1 ms");
+  }
+  return sightings;
+}
+
 // The options that reach the cluster, shared by replay, run and es-template.
 void AddConnectionOptions(CLI::App& command, SensorOptions& options, bool required) {
   CLI::Option* url = command.add_option(
@@ -126,7 +165,46 @@ void AddConnectionOptions(CLI::App& command, SensorOptions& options, bool requir
       .add_option("--elasticsearch-timeout", options.elasticsearch_timeout_s,
                   "Seconds one request may take before it is abandoned and retried")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
+}
+
+void AddSightingsOptions(CLI::App& command, SensorOptions& options) {
+  command.add_flag("--misp-sightings", options.misp_sightings,
+                   "Report each alerted attribute of a --misp-rest source to that MISP "
+                   "instance as a sighting (POST /sightings/add, type 0)");
+  command
+      .add_option("--misp-sightings-max-tlp", options.misp_sightings_max_tlp,
+                  "Highest TLP of the attributes sighted: clear, green, amber, amber+strict or "
+                  "red; alerts above it are counted, not sighted")
+      ->capture_default_str();
+  command
+      .add_option("--misp-sightings-rate", options.misp_sightings_rate,
+                  "Sightings sent per minute at most; more are dropped and counted. 0: no limit")
+      ->capture_default_str();
+  command
+      .add_option("--misp-sightings-batch", options.misp_sightings_batch,
+                  "Sightings sent together at most, one request each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  command
+      .add_option("--misp-sightings-interval", options.misp_sightings_interval_s,
+                  "Seconds a sighting waits for its batch to fill before it is sent anyway")
+      ->capture_default_str()
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
+  command
+      .add_option("--misp-sightings-dedup-window", options.misp_sightings_dedup_window_s,
+                  "Seconds during which further alerts of a sighted attribute send no new "
+                  "sighting; 0 sends one per alert")
+      ->capture_default_str()
+      ->check(sensor::Seconds());
+  command
+      .add_option("--misp-sightings-drain-timeout", options.misp_sightings_drain_timeout_s,
+                  "Seconds to keep sending queued sightings at the end of a replay or after "
+                  "SIGINT/SIGTERM")
+      ->capture_default_str()
+      ->check(sensor::Seconds());
+  command.add_option("--misp-sightings-source", options.misp_sightings_source,
+                     "The sightings' source field (default: the host name)");
 }
 
 }  // namespace
@@ -141,7 +219,7 @@ void AddAlertOutputOptions(CLI::App& command, SensorOptions& options) {
                   "Rotate the alert file when it is this many seconds old (wall clock); 0 is "
                   "off. Rotated files get a UTC time suffix")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command
       .add_option("--alerts-fsync", options.alerts_fsync,
                   "When to fsync the alert file: none, batch (after each write of buffered "
@@ -174,18 +252,18 @@ void AddAlertOutputOptions(CLI::App& command, SensorOptions& options) {
       .add_option("--elasticsearch-flush-interval", options.elasticsearch_flush_interval_s,
                   "Seconds an alert waits for its batch to fill before it is sent anyway")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
   command
       .add_option("--elasticsearch-backoff-max", options.elasticsearch_backoff_max_s,
                   "Cap in seconds of the exponential backoff between retries")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
   command
       .add_option("--elasticsearch-drain-timeout", options.elasticsearch_drain_timeout_s,
                   "Seconds to keep sending at the end of a replay or after SIGINT/SIGTERM; "
                   "what is left stays in the spool for the next run")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command.add_option("--spool-dir", options.spool_dir,
                      "Directory of the Elasticsearch spool (default: <alerts>.spool)");
   command
@@ -199,6 +277,7 @@ void AddAlertOutputOptions(CLI::App& command, SensorOptions& options) {
                   "interval (at most once a second)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "batch", "interval"}));
+  AddSightingsOptions(command, options);
 }
 
 void AddEsTemplateOptions(CLI::App& command, SensorOptions& options) {
@@ -219,6 +298,10 @@ absl::Status AlertOutputs::Validate(const SensorOptions& options) {
   }
   if (absl::StatusOr<ctl::NdjsonSinkOptions> ndjson = NdjsonOptionsFrom(options); !ndjson.ok()) {
     return ndjson.status();
+  }
+  if (options.misp_sightings) {
+    absl::StatusOr<misp::SightingsSinkOptions> sightings = SightingsOptionsFrom(options);
+    if (!sightings.ok()) return sightings.status();
   }
   const bool elasticsearch_options_given =
       !options.elasticsearch_key_file.empty() || !options.elasticsearch_basic_auth_file.empty() ||
@@ -253,6 +336,18 @@ absl::Status AlertOutputs::Open(const SensorOptions& options) {
   if (!ndjson.ok()) return ndjson.status();
   ndjson_ = std::move(*ndjson);
 
+  if (options.misp_sightings) {
+    absl::StatusOr<misp::SightingsSinkOptions> sightings_options = SightingsOptionsFrom(options);
+    if (!sightings_options.ok()) return sightings_options.status();
+    absl::StatusOr<std::string> key = misp::ReadApiKeyFile(options.misp_key_file);
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::unique_ptr<misp::MispSightingsSink>> sightings =
+        misp::MispSightingsSink::Create(std::move(*sightings_options), std::move(*key));
+    if (!sightings.ok()) return sightings.status();
+    sightings_ = std::move(*sightings);
+    sightings_max_tlp_ = *ctl::TlpFromName(options.misp_sightings_max_tlp);
+  }
+
   if (options.elasticsearch_url.empty()) return absl::OkStatus();
   elasticsearch_max_tlp_ = *ctl::TlpFromName(options.elasticsearch_max_tlp);
   absl::StatusOr<ctl::ElasticsearchSinkOptions> sink_options = ElasticsearchOptionsFrom(options);
@@ -268,6 +363,7 @@ std::vector<ctl::SinkBinding> AlertOutputs::bindings() const {
   std::vector<ctl::SinkBinding> bindings;
   bindings.push_back({ndjson_.get(), file_max_tlp_});
   if (elasticsearch_) bindings.push_back({elasticsearch_.get(), elasticsearch_max_tlp_});
+  if (sightings_) bindings.push_back({sightings_.get(), sightings_max_tlp_});
   return bindings;
 }
 
@@ -279,13 +375,28 @@ void AlertOutputs::Tick() {
 void AlertOutputs::Drain() {
   // A write that failed during the run has been retried on each tick; this is the last try.
   (void)ndjson_->Flush();
+  if (sightings_) {
+    sightings_->Drain(Milliseconds(options_.misp_sightings_drain_timeout_s));
+    sightings_final_ = sightings_->stats();
+  }
   if (!elasticsearch_) return;
   elasticsearch_->Drain(Milliseconds(options_.elasticsearch_drain_timeout_s));
   elasticsearch_stats_ = elasticsearch_->stats();
 }
 
+std::optional<misp::SightingsStats> AlertOutputs::sightings_stats() const {
+  if (!sightings_) return std::nullopt;
+  return sightings_->stats();
+}
+
 void AlertOutputs::FillSummary(const ctl::AlertPipelineStats& pipeline, RunSummary& summary) {
   summary.ndjson = &ndjson_->stats();
+  if (sightings_) {
+    summary.sightings = &sightings_final_;
+    // The sightings sink is the last binding.
+    summary.sightings_withheld_by_tlp =
+        pipeline.tlp_withheld.size() == bindings().size() ? pipeline.tlp_withheld.back() : 0;
+  }
   if (!elasticsearch_) return;
   summary.elasticsearch = &elasticsearch_stats_;
   summary.elasticsearch_url = options_.elasticsearch_url;

@@ -1,15 +1,18 @@
 // The alert outputs of replay and live mode: the NDJSON file (rotation, reopen on
-// SIGHUP) and the optional Elasticsearch sink with its spool, built from the command line.
+// SIGHUP), the optional Elasticsearch sink with its spool, and the optional sightings
+// sent back to MISP (--misp-sightings), built from the command line.
 //
 // Main thread only; Tick() runs on the control loop, which is the main thread.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "ctrlplane/alert_pipeline.h"
+#include "ctrlplane/misp/misp_sightings.h"
 #include "ctrlplane/sinks/elasticsearch_sink.h"
 #include "ctrlplane/sinks/ndjson_sink.h"
 #include "ctrlplane/tlp.h"
@@ -22,7 +25,8 @@ class App;
 
 namespace sensor {
 
-// Adds the alert file rotation and the Elasticsearch options to `replay` or `run`.
+// Adds the alert file rotation, Elasticsearch and MISP sightings options to `replay` or
+// `run`.
 void AddAlertOutputOptions(CLI::App& command, SensorOptions& options);
 // Adds the options of `sensor es-template`.
 void AddEsTemplateOptions(CLI::App& command, SensorOptions& options);
@@ -45,8 +49,12 @@ class AlertOutputs {
   void Tick();
 
   // After the pipeline's last write: sends what Elasticsearch has not acknowledged yet,
-  // for at most the drain timeout, and logs what stays in the spool.
+  // for at most the drain timeout, and logs what stays in the spool. Sends the queued
+  // sightings, for at most their drain timeout.
   void Drain();
+
+  // The sightings' figures so far; nullopt without --misp-sightings. Any thread.
+  std::optional<misp::SightingsStats> sightings_stats() const;
 
   // Adds the outputs' figures to the end-of-run summary. `pipeline` gives the per-sink
   // TLP counts.
@@ -59,6 +67,9 @@ class AlertOutputs {
   std::unique_ptr<ctl::NdjsonSink> ndjson_;
   std::unique_ptr<ctl::ElasticsearchSink> elasticsearch_;
   ctl::ElasticsearchSinkStats elasticsearch_stats_;
+  ctl::Tlp sightings_max_tlp_ = ctl::Tlp::kAmber;
+  std::unique_ptr<misp::MispSightingsSink> sightings_;
+  misp::SightingsStats sightings_final_;  // Taken by Drain() for the summary.
 };
 
 // `sensor es-template`: installs the shipped index template in the cluster. Returns the

@@ -3,6 +3,8 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace sensor {
@@ -40,6 +42,7 @@ absl::StatusOr<CaptureScan> ScanCapture(const std::string& path) {
                           static_cast<uint64_t>(header->ts.tv_usec);
       if (scan.packets == 0) scan.first_ns = ns;
       scan.last_ns = ns;
+      scan.latest_ns = std::max(scan.latest_ns, ns);
       ++scan.packets;
       scan.bytes += header->caplen;
       continue;

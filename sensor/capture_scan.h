@@ -16,6 +16,7 @@ struct CaptureScan {
   uint64_t bytes = 0;    // Their captured bytes.
   uint64_t first_ns = 0;
   uint64_t last_ns = 0;
+  uint64_t latest_ns = 0;  // Newest timestamp; later than last_ns if out of time order.
   int link_type = 0;     // DLT_* value.
   bool damaged = false;  // Reading stopped on an error rather than at end of file.
   std::string damage;    // libpcap's description of the error.

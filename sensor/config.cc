@@ -5,7 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <ios>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "fmt/format.h"
@@ -38,6 +43,10 @@ std::string Suggestion(const std::string& key, const CLI::App& command) {
   size_t best_distance = 3;  // Suggest only close names.
   for (const CLI::Option* option : command.get_options()) {
     for (const std::string& name : option->get_lnames()) {
+      // The distance is at least the difference in length, so most names need no
+      // quadratic comparison, and a long key costs no more than a short one.
+      const size_t longer = std::max(key.size(), name.size());
+      if (longer - std::min(key.size(), name.size()) >= best_distance) continue;
       const size_t distance = EditDistance(key, name);
       if (distance < best_distance) {
         best_distance = distance;
@@ -164,15 +173,27 @@ ConfigArguments ReadConfigFile(const std::string& path, const CLI::App& command,
                                const std::vector<std::string>& given) {
   Reader reader(path, command, given);
   YAML::Node root;
+  const auto unreadable = [&path](std::string_view why) {
+    ConfigArguments result;
+    result.errors.push_back(
+        fmt::format("{}: cannot read the configuration file{}{}", path, why.empty() ? "" : ": ",
+                    why));
+    return result;
+  };
+  // yaml-cpp reads through an ifstream, which opens a directory and then fails with an
+  // iostream exception rather than BadFile.
+  std::error_code status_error;
+  if (std::filesystem::is_directory(path, status_error)) return unreadable("it is a directory");
+  errno = 0;
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {
-    ConfigArguments result;
-    result.errors.push_back(fmt::format("{}: cannot read the configuration file", path));
-    return result;
+    return unreadable(errno != 0 ? std::strerror(errno) : "");
   } catch (const YAML::ParserException& error) {
     reader.Error(error.mark, fmt::format("invalid YAML: {}", error.msg));
     return reader.Take();
+  } catch (const std::ios_base::failure&) {
+    return unreadable(errno != 0 ? std::strerror(errno) : "");
   }
   if (root.IsNull()) return reader.Take();  // An empty file sets nothing.
   if (!root.IsMap()) {

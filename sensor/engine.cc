@@ -11,7 +11,7 @@
 #include <rte_ring_elem.h>
 #include <time.h>
 
-#include <bit>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -24,8 +24,8 @@
 namespace sensor {
 namespace {
 
-constexpr uint32_t kMempoolCache = 256;
 constexpr size_t kDrainBurst = 64;
+constexpr auto kPortStatsInterval = std::chrono::seconds(1);
 
 absl::Status DpdkError(absl::string_view what, int error) {
   return absl::InternalError(absl::StrCat(what, ": ", rte_strerror(error < 0 ? -error : error)));
@@ -60,17 +60,28 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
                      " workers, but EAL has ", rte_lcore_count() - 1));
   }
 
+  // Workers take the first lcores after the main one, and the replay RX lcore the next.
+  for (unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+       lcore < RTE_MAX_LCORE && engine->worker_lcores_.size() < workers;
+       lcore = rte_get_next_lcore(lcore, 1, 0)) {
+    engine->worker_lcores_.push_back(lcore);
+  }
+
   const uint16_t rx_queues = options.replay ? 1 : static_cast<uint16_t>(workers);
-  const uint64_t needed_mbufs = uint64_t{rx_queues} * options.rx_descriptors +
-                                (distribute ? uint64_t{workers} * options.packet_ring_size : 0) +
-                                (needed + 1) * (kMempoolCache + 64) + 1024;
-  const uint32_t mbufs = std::bit_ceil(static_cast<uint32_t>(needed_mbufs)) - 1;
-  engine->pool_ =
-      rte_pktmbuf_pool_create("sensor_mbufs", mbufs, kMempoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                              rte_eth_dev_socket_id(options.port));
+  engine->mempool_plan_ =
+      PlanMempool(rx_queues, options.rx_descriptors, needed + 1,
+                  distribute ? uint64_t{workers} * options.packet_ring_size : 0, options.mbufs);
+  const MempoolPlan& plan = engine->mempool_plan_;
+  // On the port's NUMA socket, so the NIC writes packets into local memory.
+  engine->pool_ = rte_pktmbuf_pool_create(
+      absl::StrCat("sensor_mbufs_p", options.port).c_str(), plan.mbufs,
+      std::min<uint32_t>(plan.cache, RTE_MEMPOOL_CACHE_MAX_SIZE), 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+      rte_eth_dev_socket_id(options.port));
   if (engine->pool_ == nullptr) {
-    return DpdkError(absl::StrCat("cannot create a mempool of ", mbufs,
-                                  " mbufs (raise --memory, or use fewer workers)"),
+    return DpdkError(absl::StrCat("cannot create a mempool of ", plan.mbufs, " mbufs (",
+                                  DescribeMempoolPlan(plan),
+                                  "); give EAL more memory, or lower --workers, "
+                                  "--rx-descriptors or --mbufs"),
                      rte_errno);
   }
   if (absl::Status status = engine->ConfigurePort(rx_queues); !status.ok()) return status;
@@ -99,6 +110,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   port_input.stop = options.stop;
   if (options.replay) {
     engine->limit_.packets = options.capture_packets;
+    // An empty capture has no pass to repeat.
+    engine->limit_.passes = options.capture_packets == 0 ? 1 : options.replay_passes;
+    // net_pcap timestamps are microseconds; round up so passes never overlap.
+    engine->limit_.pass_shift_us = (options.pass_shift_ns + 999) / 1000;
+    engine->limit_.pass_gap_us = options.pass_gap_ns / 1000;
     port_input.limit = &engine->limit_;
     port_input.timestamp_offset =
         rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
@@ -162,9 +178,11 @@ absl::Status Engine::ConfigurePort(uint16_t rx_queues) {
     return DpdkError(absl::StrCat("cannot read port ", port, " information"), rc);
   }
   if (rx_queues > info.max_rx_queues) {
-    return absl::InvalidArgumentError(absl::StrCat("port ", port, " (", info.driver_name,
-                                                   ") has at most ", info.max_rx_queues,
-                                                   " RX queues, ", rx_queues, " are needed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", port, " (", info.driver_name, ") has at most ",
+                     info.max_rx_queues, " RX queues but ", rx_queues,
+                     " workers need one each: lower --workers to ", info.max_rx_queues,
+                     " or give the port more queues"));
   }
 
   rte_eth_conf conf;
@@ -188,9 +206,20 @@ absl::Status Engine::ConfigurePort(uint16_t rx_queues) {
                  port, info.driver_name, rx_queues);
   }
 
-  if (int rc = rte_eth_dev_configure(port, rx_queues, 1, &conf); rc != 0) {
-    return DpdkError(absl::StrCat("cannot configure port ", port), rc);
+  int rc = rte_eth_dev_configure(port, rx_queues, 1, &conf);
+  if (rc != 0 && conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS) {
+    // Some drivers list RSS offloads but reject a key of their own size or these hash
+    // types. The sensor then runs without RSS rather than not at all.
+    ctl::LogWarn("port",
+                 "event=no_rss port={} driver={} queues={} error=\"{}\" detail=\"the device "
+                 "rejected the symmetric RSS configuration, so both directions of a flow may "
+                 "reach different workers\"",
+                 port, info.driver_name, rx_queues, rte_strerror(-rc));
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    conf.rx_adv_conf.rss_conf = {};
+    rc = rte_eth_dev_configure(port, rx_queues, 1, &conf);
   }
+  if (rc != 0) return DpdkError(absl::StrCat("cannot configure port ", port), rc);
   uint16_t rx_descriptors = options_.rx_descriptors;
   uint16_t tx_descriptors = 64;
   rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_descriptors, &tx_descriptors);
@@ -208,8 +237,33 @@ absl::Status Engine::ConfigurePort(uint16_t rx_queues) {
     return DpdkError(absl::StrCat("cannot start port ", port), rc);
   }
   port_started_ = true;
-  if (!options_.replay) rte_eth_promiscuous_enable(port);
+  if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS) {
+    // Some drivers (net_null among them) keep their default key at configure time and
+    // take a key only through the update call. The self-check reads the key back.
+    rte_eth_dev_rss_hash_update(port, &conf.rx_adv_conf.rss_conf);
+  }
+  rx_queues_ = rx_queues;
+  rx_descriptors_ = rx_descriptors;
+  rx_offloads_ = conf.rxmode.offloads;
+  if (!options_.replay) {
+    rte_eth_promiscuous_enable(port);
+    DisableFlowControl();
+  }
+  port_stats_ = QueryPortStats();
   return absl::OkStatus();
+}
+
+void Engine::DisableFlowControl() {
+  // A mirror port must drop what the sensor cannot take: pause frames would slow the
+  // mirror source instead. Drivers that do not implement flow control return -ENOTSUP.
+  rte_eth_fc_conf fc;
+  std::memset(&fc, 0, sizeof(fc));
+  if (rte_eth_dev_flow_ctrl_get(options_.port, &fc) != 0 || fc.mode == RTE_ETH_FC_NONE) return;
+  fc.mode = RTE_ETH_FC_NONE;
+  if (int rc = rte_eth_dev_flow_ctrl_set(options_.port, &fc); rc != 0) {
+    ctl::LogWarn("port", "event=flow_control_on port={} error=\"{}\"", options_.port,
+                 rte_strerror(-rc));
+  }
 }
 
 size_t Engine::DrainRecords(ctl::AlertPipeline& pipeline) {
@@ -244,21 +298,26 @@ absl::Status Engine::Run(ctl::AlertPipeline& pipeline, const std::function<void(
   }
 
   const auto start = std::chrono::steady_clock::now();
-  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-  for (auto& job : jobs) {
+  unsigned lcore = worker_lcores_.empty() ? rte_get_next_lcore(-1, 1, 0) : worker_lcores_[0];
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (i < worker_lcores_.size()) lcore = worker_lcores_[i];
     lcores_running_.fetch_add(1, std::memory_order_relaxed);
-    if (int rc = rte_eal_remote_launch(RunLcoreJob, job.get(), lcore); rc != 0) {
+    if (int rc = rte_eal_remote_launch(RunLcoreJob, jobs[i].get(), lcore); rc != 0) {
       lcores_running_.fetch_sub(1, std::memory_order_relaxed);
       rte_eal_mp_wait_lcore();
       return DpdkError(absl::StrCat("cannot launch lcore ", lcore), rc);
     }
-    if (worker_lcores_.size() < workers_.size()) worker_lcores_.push_back(lcore);
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
 
+  auto next_port_stats = start + kPortStatsInterval;
   while (lcores_running_.load(std::memory_order_acquire) > 0) {
     if (DrainRecords(pipeline) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_port_stats) {
+      port_stats_ = QueryPortStats();
+      next_port_stats = now + kPortStatsInterval;
     }
     if (on_tick) on_tick();
     // on_tick has published what the drained resolved records changed.
@@ -289,14 +348,13 @@ EngineReport Engine::Report() {
   for (const auto& counters : counters_) report.workers.push_back(counters.get());
   report.totals = &totals_;
 
-  rte_eth_stats stats;
-  if (rte_eth_stats_get(options_.port, &stats) == 0) {
-    report.port = {stats.ipackets, stats.ibytes, stats.imissed, stats.ierrors, stats.rx_nombuf};
-  }
+  report.port = QueryPortStats();
   // Stopping the port returns the mbufs its RX descriptors hold, so what is still in use
   // afterwards is a leak.
   StopPort();
-  report.replay_packets_taken = limit_.taken;
+  report.replay_packets_taken = limit_.taken_total;
+  report.replay_passes = options_.replay ? limit_.pass + 1 : 0;
+  report.replay_restart_error = limit_.restart_error;
   report.replay_packets_discarded = limit_.discarded;
   report.distributor_packets = distributor_stats_.packets.load(std::memory_order_relaxed);
   report.distributor_ring_full_waits =
@@ -313,10 +371,15 @@ std::vector<const dp::WorkerCounters*> Engine::worker_counters() const {
   return counters;
 }
 
-PortStats Engine::ReadPortStats() const {
+PortStats Engine::QueryPortStats() const {
   rte_eth_stats stats;
-  if (!port_started_ || rte_eth_stats_get(options_.port, &stats) != 0) return {};
-  return {stats.ipackets, stats.ibytes, stats.imissed, stats.ierrors, stats.rx_nombuf};
+  if (!port_started_ || rte_eth_stats_get(options_.port, &stats) != 0) return port_stats_;
+  PortStats port{stats.ipackets, stats.ibytes, stats.imissed, stats.ierrors, stats.rx_nombuf, {}};
+  const uint16_t queues = std::min<uint16_t>(rx_queues_, RTE_ETHDEV_QUEUE_STAT_CNTRS);
+  for (uint16_t queue = 0; queue < queues; ++queue) {
+    port.queues.push_back({stats.q_ipackets[queue], stats.q_ibytes[queue], stats.q_errors[queue]});
+  }
+  return port;
 }
 
 void Engine::StopPort() {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "sensor/cli_checks.h"
 #include "sensor/engine.h"
 #include "sensor/stats_report.h"
 
@@ -34,7 +35,7 @@ void AddFlowExportOptions(CLI::App& command, FlowExportOptions& options) {
       .add_option("--ipfix-template-refresh", options.template_refresh_s,
                   "UDP: seconds after which the templates are sent again (0: only by count)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command
       .add_option("--ipfix-template-refresh-messages", options.template_refresh_messages,
                   "UDP: messages after which the templates are sent again (0: only by time)")
@@ -44,7 +45,7 @@ void AddFlowExportOptions(CLI::App& command, FlowExportOptions& options) {
                   "Seconds after which a long flow sends a record and its counters restart, "
                   "as IPFIX exporters do (0: only at flow end)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
 }
 
 absl::Status FlowExport::Validate(const FlowExportOptions& options) {

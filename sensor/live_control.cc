@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -69,7 +70,13 @@ absl::Status LiveControl::Open(const ControlOptions& options, bool replay) {
     path = kDefaultCtlSocket;
     // /run is a tmpfs, so the default directory is gone after a reboot.
     const std::string directory = std::filesystem::path(path).parent_path();
-    if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST) {
+    if (mkdir(directory.c_str(), 0750) == 0) {
+      if (options.run_as_uid && chown(directory.c_str(), *options.run_as_uid, -1) != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot change the owner of ", directory, " to uid ", *options.run_as_uid, ": ",
+            std::strerror(errno)));
+      }
+    } else if (errno != EEXIST) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot create ", directory, " for the control socket: ", std::strerror(errno),
           "; pass --ctl-socket PATH or --no-ctl-socket"));
@@ -78,10 +85,18 @@ absl::Status LiveControl::Open(const ControlOptions& options, bool replay) {
   if (!path.empty()) {
     ctl::CtlServerOptions server_options;
     server_options.path = path;
+    if (options.run_as_uid) server_options.allowed_uids = {0, *options.run_as_uid};
     absl::StatusOr<std::unique_ptr<ctl::CtlServer>> server =
         ctl::CtlServer::Listen(std::move(server_options));
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
+    // The socket stays mode 0600; after the privilege drop its owner is the one who may
+    // open it besides root.
+    if (options.run_as_uid && lchown(path.c_str(), *options.run_as_uid, -1) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot change the owner of control socket ", path, " to uid ",
+          *options.run_as_uid, ": ", std::strerror(errno)));
+    }
   }
   if (!options.metrics.empty()) {
     absl::StatusOr<std::unique_ptr<ctl::MetricsServer>> metrics =

@@ -7,10 +7,13 @@
 // receives pages that Tick() renders.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,8 @@
 #include "ctrlplane/indicator_compiler.h"
 #include "ctrlplane/intel_reloader.h"
 #include "ctrlplane/metrics/metrics_server.h"
+#include "ctrlplane/misp/misp_sightings.h"
+#include "ctrlplane/misp/misp_source_status.h"
 #include "ctrlplane/resolved_watch.h"
 #include "ctrlplane/snapshot_publisher.h"
 #include "ctrlplane/warninglist/warninglist_index.h"
@@ -42,17 +47,17 @@ struct ControlOptions {
   std::string ctl_socket;
   bool no_ctl_socket = false;  // Live mode without a control socket.
   std::string metrics;         // ADDRESS:PORT of the Prometheus endpoint; empty: off.
+  // With --user: the control socket (and its default directory, when created here) is
+  // handed to this uid, which may connect besides root. Unset: the uid the sensor starts
+  // as.
+  std::optional<uid_t> run_as_uid;
 };
 
 // Adds --ctl-socket, --no-ctl-socket (live only) and --metrics to `replay` or `run`.
 void AddControlOptions(CLI::App& command, ControlOptions& options, bool live);
 
 // The sync state of one MISP source, as the stats command and the metrics report it.
-struct MispSourceStatus {
-  std::string name;                                 // URL or path, without credentials.
-  std::chrono::system_clock::time_point last_ok{};  // Epoch when it never synced.
-  std::string last_error;                           // Empty after a good sync.
-};
+using MispSourceStatus = misp::SourceStatus;
 
 // Sources of the commands and metrics. The caller owns them, and they must outlive the
 // LiveControl. All of them are control-thread state.
@@ -69,10 +74,12 @@ struct ControlSources {
   // The index compiles screen with; null without --warninglists. A reload's build thread
   // uses it while the reloader is busy, so lookups check it only when it is not.
   const ctl::WarninglistIndex* warninglists = nullptr;
-  // MISP sources with their sync state, for stats and the metrics.
-  // NOTE: RunDataplane leaves it empty because MispSync keeps no per-source state that
-  // the control thread may read while a reload syncs.
+  // MISP sources with their sync state, for stats and the metrics. It is called on the
+  // control thread while a reload may sync, so it must return a copy taken under a lock
+  // (MispSync::status()).
   std::function<std::vector<MispSourceStatus>()> misp_sources;
+  // The figures of the sightings sent to MISP; unset without --misp-sightings.
+  std::function<misp::SightingsStats()> misp_sightings;
 };
 
 // The names of the pipeline's outputs, in its order.

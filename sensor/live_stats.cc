@@ -1,11 +1,13 @@
 #include "sensor/live_stats.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ctrlplane/alert_document.h"
+#include "ctrlplane/json_fields.h"
 #include "ctrlplane/metrics/prometheus_text.h"
 #include "dataplane/counters.h"
 #include "sensor/engine.h"
@@ -96,23 +98,34 @@ uint64_t WithheldByTlp(const ctl::AlertPipelineStats& alerts) {
   return sum;
 }
 
-void Key(ctl::CtlWriter& writer, std::string_view key) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+using json::Field;
+using json::Key;
+
+// An RFC 3339 time, or null for the epoch (never).
+void TimeField(ctl::CtlWriter& writer, std::string_view key,
+               std::chrono::system_clock::time_point time) {
+  Key(writer, key);
+  if (time.time_since_epoch().count() == 0) {
+    writer.Null();
+    return;
+  }
+  const std::string text = Rfc3339(time);
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
-void Field(ctl::CtlWriter& writer, std::string_view key, uint64_t value) {
-  Key(writer, key);
-  writer.Uint64(value);
-}
-
-void Field(ctl::CtlWriter& writer, std::string_view key, double value) {
-  Key(writer, key);
-  writer.Double(value);
-}
-
-void Field(ctl::CtlWriter& writer, std::string_view key, std::string_view value) {
-  Key(writer, key);
-  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+// The sightings by outcome, as the stats command and the metrics name them.
+std::vector<std::pair<std::string_view, uint64_t>> SightingCounts(
+    const misp::SightingsStats& sightings) {
+  return {
+      {"sent", sightings.sent},
+      {"failed", sightings.failed},
+      {"dropped_rate", sightings.dropped_rate},
+      {"dropped_duplicate", sightings.dropped_duplicate},
+      {"dropped_queue_full", sightings.dropped_queue_full},
+      {"dropped_at_exit", sightings.dropped_at_exit},
+      {"not_rest_source", sightings.not_rest_source},
+      {"invalid_alerts", sightings.invalid_alerts},
+  };
 }
 
 void WriteWorkersJson(const Engine& engine, ctl::CtlWriter& writer) {
@@ -175,6 +188,7 @@ void WriteIntelligenceJson(const LiveStatsContext& context, ctl::CtlWriter& writ
   Field(writer, "unchanged", reloads.unchanged);
   Field(writer, "failed", reloads.failed);
   Field(writer, "last_error", reloads.last_error);
+  Field(writer, "last_build_seconds", reloads.last_build_seconds);
   Key(writer, "in_progress");
   writer.Bool(sources.reloader->busy());
   writer.EndObject();
@@ -185,18 +199,27 @@ void WriteIntelligenceJson(const LiveStatsContext& context, ctl::CtlWriter& writ
     for (const MispSourceStatus& source : sources.misp_sources()) {
       writer.StartObject();
       Field(writer, "name", source.name);
-      Key(writer, "last_ok");
-      if (source.last_ok.time_since_epoch().count() == 0) {
-        writer.Null();
-      } else {
-        const std::string text = Rfc3339(source.last_ok);
-        writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-      }
+      Field(writer, "kind", source.kind);
+      TimeField(writer, "last_success", source.last_success);
+      TimeField(writer, "last_attempt", source.last_attempt);
       Field(writer, "last_error", source.last_error);
+      Field(writer, "attributes", source.attributes);
+      Field(writer, "http_status", static_cast<uint64_t>(std::max(source.http_status, 0L)));
       writer.EndObject();
     }
   }
   writer.EndArray();
+
+  if (sources.misp_sightings) {
+    const misp::SightingsStats sightings = sources.misp_sightings();
+    Key(writer, "misp_sightings");
+    writer.StartObject();
+    for (const auto& [name, count] : SightingCounts(sightings)) Field(writer, name, count);
+    Field(writer, "requests", sightings.requests);
+    Field(writer, "queued", sightings.queued);
+    Field(writer, "last_error", sightings.last_error);
+    writer.EndObject();
+  }
 }
 
 void WriteCtlJson(const ctl::CtlServerStats& ctl, ctl::CtlWriter& writer) {
@@ -214,6 +237,41 @@ void WriteCtlJson(const ctl::CtlServerStats& ctl, ctl::CtlWriter& writer) {
   Field(writer, "closed_idle", ctl.closed_idle);
   Field(writer, "write_errors", ctl.write_errors);
   writer.EndObject();
+}
+
+void WriteMispSourceMetrics(const std::vector<MispSourceStatus>& misp, ctl::PrometheusText& page) {
+  page.Family("sensor_misp_source_last_success_timestamp_seconds", MetricType::kGauge,
+              "Time of the last good sync of each MISP source, in seconds since the Unix "
+              "epoch; 0 if it never synced");
+  for (const MispSourceStatus& source : misp) {
+    page.Sample({{"source", source.name}}, UnixSeconds(source.last_success));
+  }
+  page.Family("sensor_misp_source_last_attempt_timestamp_seconds", MetricType::kGauge,
+              "Time of the last sync of each MISP source, good or failed, in seconds since "
+              "the Unix epoch");
+  for (const MispSourceStatus& source : misp) {
+    page.Sample({{"source", source.name}}, UnixSeconds(source.last_attempt));
+  }
+  page.Family("sensor_misp_source_up", MetricType::kGauge,
+              "1 if the last sync of the MISP source succeeded, else 0");
+  for (const MispSourceStatus& source : misp) {
+    const bool up =
+        source.last_error.empty() && source.last_success.time_since_epoch().count() != 0;
+    page.Sample({{"source", source.name}}, uint64_t{up ? 1u : 0u});
+  }
+  page.Family("sensor_misp_source_attributes", MetricType::kGauge,
+              "MISP attributes each source holds now (from its last good sync)");
+  for (const MispSourceStatus& source : misp) {
+    page.Sample({{"source", source.name}}, source.attributes);
+  }
+  page.Family("sensor_misp_source_http_status", MetricType::kGauge,
+              "HTTP status of the last response in the last sync of a feed or REST source; "
+              "0 when no response came");
+  for (const MispSourceStatus& source : misp) {
+    if (source.kind == "file") continue;
+    page.Sample({{"source", source.name}},
+                static_cast<uint64_t>(std::max(source.http_status, 0L)));
+  }
 }
 
 }  // namespace
@@ -236,6 +294,20 @@ void WriteStatsResult(const LiveStatsContext& context, ctl::CtlWriter& writer) {
   writer.StartObject();
   Field(writer, "ipackets", port.ipackets);
   Field(writer, "ibytes", port.ibytes);
+  Field(writer, "imissed", port.imissed);
+  Field(writer, "ierrors", port.ierrors);
+  Field(writer, "rx_nombuf", port.rx_nombuf);
+  Key(writer, "queues");
+  writer.StartArray();
+  for (size_t queue = 0; queue < port.queues.size(); ++queue) {
+    writer.StartObject();
+    Field(writer, "queue", uint64_t{queue});
+    Field(writer, "ipackets", port.queues[queue].ipackets);
+    Field(writer, "ibytes", port.queues[queue].ibytes);
+    Field(writer, "errors", port.queues[queue].errors);
+    writer.EndObject();
+  }
+  writer.EndArray();
   writer.EndObject();
 
   Key(writer, "drops");
@@ -297,6 +369,12 @@ std::string RenderMetricsPage(const LiveStatsContext& context) {
   page.Family("sensor_port_packets_total", MetricType::kCounter,
               "Packets the port reports as received (rte_eth_stats ipackets)");
   page.Sample(port.ipackets);
+  page.Family("sensor_port_queue_packets_total", MetricType::kCounter,
+              "Packets each RX queue of the port reports as received (rte_eth_stats "
+              "q_ipackets; zeros from drivers without queue counters)");
+  for (size_t queue = 0; queue < port.queues.size(); ++queue) {
+    page.Sample({{"queue", absl::StrCat(queue)}}, port.queues[queue].ipackets);
+  }
   page.Family("sensor_drops_total", MetricType::kCounter,
               "Packets or worker records lost, by reason: record rings full, flow table full, "
               "and the port's imissed, rx_nombuf and ierrors");
@@ -385,19 +463,22 @@ std::string RenderMetricsPage(const LiveStatsContext& context) {
               "Addresses watched because a DNS answer gave them for a listed domain");
   page.Sample(sources.resolved->stats().watched);
 
-  if (sources.misp_sources) {
-    const std::vector<MispSourceStatus> misp = sources.misp_sources();
-    page.Family("sensor_misp_source_last_success_timestamp_seconds", MetricType::kGauge,
-                "Time of the last good sync of each MISP source, in seconds since the Unix "
-                "epoch; 0 if it never synced");
-    for (const MispSourceStatus& source : misp) {
-      page.Sample({{"source", source.name}}, UnixSeconds(source.last_ok));
+  if (sources.misp_sources) WriteMispSourceMetrics(sources.misp_sources(), page);
+  if (sources.misp_sightings) {
+    const misp::SightingsStats sightings = sources.misp_sightings();
+    page.Family("sensor_misp_sightings_total", MetricType::kCounter,
+                "Sightings of alerted MISP attributes, by outcome: sent, failed after the "
+                "retries or rejected, or dropped (rate limit, duplicate, queue full, unsent "
+                "at exit), and alerts not sighted (not_rest_source, invalid_alerts)");
+    for (const auto& [result, count] : SightingCounts(sightings)) {
+      page.Sample({{"result", result}}, count);
     }
-    page.Family("sensor_misp_source_up", MetricType::kGauge,
-                "1 if the last sync of the MISP source succeeded, else 0");
-    for (const MispSourceStatus& source : misp) {
-      page.Sample({{"source", source.name}}, uint64_t{source.last_error.empty() ? 1u : 0u});
-    }
+    page.Family("sensor_misp_sighting_requests_total", MetricType::kCounter,
+                "HTTP requests to /sightings/add, retries included");
+    page.Sample(sightings.requests);
+    page.Family("sensor_misp_sightings_queued", MetricType::kGauge,
+                "Sightings waiting to be sent");
+    page.Sample(sightings.queued);
   }
 
   if (context.ctl != nullptr) {

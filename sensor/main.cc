@@ -2,15 +2,18 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <optional>
+#include <csignal>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sensor/alert_outputs.h"
+#include "sensor/cli_checks.h"
 #include "sensor/config.h"
 #include "sensor/misp_sources.h"
 #include "sensor/sensor_main.h"
+#include "sensor/self_check_probe.h"
 
 namespace {
 
@@ -29,7 +32,7 @@ void AddIntelligenceOptions(CLI::App& command, sensor::SensorOptions& options) {
                   "Seconds between reloads of the MISP sources while running (0: only on "
                   "SIGHUP); workers switch to the new indicators without stopping")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command.add_option("--warninglists", options.warninglists,
                      "MISP warninglists folder (lists/<name>/list.json); attributes that hit "
                      "a list are not loaded, and counted per list")
@@ -74,7 +77,7 @@ void AddOutputOptions(CLI::App& command, sensor::SensorOptions& options) {
                   "Seconds (packet time) during which repeats of an alert for the same "
                   "attribute, source and destination are held back and summarised; 0 is off")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command
       .add_option("--rate-limit", options.rate_limit_per_minute,
                   "Alerts per attribute and minute (packet time) before the rest are held "
@@ -93,6 +96,13 @@ void AddOutputOptions(CLI::App& command, sensor::SensorOptions& options) {
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 }
 
+void AddUserOption(CLI::App& command, sensor::SensorOptions& options) {
+  command.add_option("--user", options.user,
+                     "Once DPDK, the control socket and the output and key files are set "
+                     "up as root, switch to this user, its group and supplementary groups, "
+                     "and keep only the capabilities the mode needs");
+}
+
 void AddDataplaneOptions(CLI::App& command, sensor::SensorOptions& options) {
   // DPDK is built for 128 lcores; the control lcore and the replay RX lcore need two.
   command.add_option("--workers", options.workers, "Number of worker lcores")
@@ -107,17 +117,17 @@ void AddDataplaneOptions(CLI::App& command, sensor::SensorOptions& options) {
       .add_option("--idle-timeout", options.idle_timeout_s,
                   "Seconds without packets after which a flow ends")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
   command
       .add_option("--alert-delay", options.alert_delay_s,
                   "Seconds after its first match that a long flow's alert is written "
                   "with the counts so far, if the flow has not ended")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Seconds());
   command
       .add_option("--sessions", options.sessions,
                   "Flows per worker that can hold payload state at once (pattern streams, "
-                  "TLS and HTTP reassembly, 16 KiB each)")
+                  "TLS and HTTP reassembly, about 21 KiB each)")
       ->capture_default_str()
       ->check(CLI::Range(16, 1 << 20));
   command
@@ -163,7 +173,20 @@ void BuildCommands(Commands& commands, sensor::SensorOptions& options) {
       ->add_option("--speed", options.speed,
                    "Pace at this multiple of the recorded rate (0: as fast as possible)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(sensor::Speed());
+  replay
+      ->add_option("--loop", options.loop,
+                   "Replay the capture this many times (0: until SIGINT or SIGTERM); each "
+                   "pass is shifted in time to follow the previous one")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            // CLI11 would read a negative count as a huge unsigned one.
+            return !value.empty() && value[0] == '-' ? "invalid pass count " + value +
+                                                           ": use 0 (until stopped) or more"
+                                                     : "";
+          },
+          "", "non-negative"));
   replay->add_option("--memory", options.memory_mb, "DPDK memory in MB (no hugepages)")
       ->capture_default_str()
       ->check(CLI::Range(64, 65536));
@@ -174,14 +197,28 @@ void BuildCommands(Commands& commands, sensor::SensorOptions& options) {
   AddDataplaneOptions(*replay, options);
   sensor::AddFlowExportOptions(*replay, options.flow_export);
   sensor::AddControlOptions(*replay, options.control, /*live=*/false);
+  AddUserOption(*replay, options);
   commands.replay = replay;
 
   CLI::App* run = app.add_subcommand(
-      "run", "Run on live ports: one worker per RX queue of the port, symmetric RSS");
+      "run",
+      "Run on live ports: one worker per RX queue of the port, symmetric RSS. `sensor "
+      "self-check` takes the same options and only prints the start-up self-check");
   run->add_option("--eal", options.eal_args,
                   "DPDK EAL arguments, for example \"-l 0-4 -a 0000:3b:00.0\"")
       ->required();
   run->add_option("--port", options.port, "DPDK port id to receive from")->capture_default_str();
+  run->add_option("--rx-descriptors", options.rx_descriptors,
+                  "RX ring size: descriptors per RX queue (the driver may round it)")
+      ->capture_default_str()
+      ->check(CLI::Range(64, 32768));
+  run->add_option("--mbufs", options.mbufs,
+                  "Packet buffers in the port's mempool (0: queues x descriptors + lcores x "
+                  "(256 cache + 64 burst) + 1024, rounded up to 2^n-1)")
+      ->capture_default_str();
+  run->add_flag("--self-check", options.self_check_only,
+                "Print the port, queue, lcore and NUMA map and the tuning warnings, then "
+                "exit: 0 without warnings, 1 with warnings");
   AddConfigOption(*run, commands);
   AddIntelligenceOptions(*run, options);
   AddOutputOptions(*run, options);
@@ -189,6 +226,7 @@ void BuildCommands(Commands& commands, sensor::SensorOptions& options) {
   AddDataplaneOptions(*run, options);
   sensor::AddFlowExportOptions(*run, options.flow_export);
   sensor::AddControlOptions(*run, options.control, /*live=*/true);
+  AddUserOption(*run, options);
   commands.run = run;
 
   commands.es_template = app.add_subcommand(
@@ -275,12 +313,20 @@ int CheckConfig(const std::string& file, const std::string& mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A SIGHUP from log rotation may arrive while a restarted daemon is still starting: it
+  // must not end the process before the modes install their handlers.
+  std::signal(SIGHUP, SIG_IGN);
   sensor::SensorOptions options;
   Commands commands;
   BuildCommands(commands, options);
   sensor::ConfigArguments config;
-  if (std::optional<int> status =
-          Parse(commands, std::vector<std::string>(argv + 1, argv + argc), config)) {
+  std::vector<std::string> arguments(argv + 1, argv + argc);
+  // `sensor self-check ...` is `sensor run --self-check ...`, so it reads the same file.
+  if (!arguments.empty() && arguments[0] == "self-check") {
+    arguments[0] = "run";
+    arguments.insert(arguments.begin() + 1, "--self-check");
+  }
+  if (std::optional<int> status = Parse(commands, std::move(arguments), config)) {
     return *status;
   }
   if (commands.replay->parsed()) return sensor::RunReplay(options);
@@ -289,6 +335,7 @@ int main(int argc, char** argv) {
   if (commands.check_config->parsed()) {
     return CheckConfig(commands.check_file, commands.check_mode);
   }
+  if (options.self_check_only) return sensor::RunSelfCheck(options);
   if (options.state_dir.empty()) options.state_dir = "/var/lib/sensor";
   return sensor::RunLive(options);
 }

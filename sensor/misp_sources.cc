@@ -13,6 +13,7 @@
 #include "ctrlplane/log.h"
 #include "ctrlplane/misp/misp_snapshot.h"
 #include "fmt/format.h"
+#include "sensor/cli_checks.h"
 
 namespace sensor {
 namespace {
@@ -65,13 +66,13 @@ void AddMispSyncOptions(CLI::App& command, SensorOptions& options) {
       .add_option("--misp-connect-timeout", options.misp_connect_timeout_s,
                   "Seconds to connect to MISP")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
   command
       .add_option("--misp-timeout", options.misp_timeout_s,
                   "Seconds one MISP request may take, connect to last byte, before it is "
                   "abandoned and retried")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(sensor::Seconds(/*zero_allowed=*/false));
   command
       .add_option("--misp-retries", options.misp_retries,
                   "Retries of a MISP request after a timeout, a connection error or an HTTP "

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -35,11 +36,15 @@
 #include "ctrlplane/snapshot_publisher.h"
 #include "sensor/alert_outputs.h"
 #include "sensor/capture_scan.h"
+#include "sensor/eal_setup.h"
+#include "sensor/self_check.h"
+#include "sensor/self_check_probe.h"
 #include "sensor/engine.h"
 #include "sensor/flow_export.h"
 #include "sensor/intelligence.h"
 #include "sensor/live_control.h"
 #include "sensor/misp_sources.h"
+#include "sensor/privileges.h"
 #include "sensor/signals.h"
 #include "sensor/stats_report.h"
 
@@ -68,7 +73,7 @@ std::vector<std::string> ReplayEalArguments(const SensorOptions& options) {
   // capture when there are several workers. They float over the allowed CPUs, so replay
   // works with more lcores than cores.
   const uint32_t lcores = 1 + options.workers + (options.workers > 1 ? 1 : 0);
-  return {
+  std::vector<std::string> arguments = {
       "sensor",
       "--no-huge",
       "--no-pci",
@@ -80,24 +85,37 @@ std::vector<std::string> ReplayEalArguments(const SensorOptions& options) {
       absl::StrCat("--vdev=net_pcap0,rx_pcap=", options.pcap),
       absl::StrCat("--log-level=", options.log_level == "debug" ? "notice" : "error"),
   };
-}
-
-absl::Status InitEal(std::vector<std::string> arguments) {
-  std::vector<char*> argv;
-  for (std::string& argument : arguments) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(argv.size() - 1), argv.data()) < 0) {
-    return absl::InternalError(
-        absl::StrCat("DPDK EAL initialisation failed: ", rte_strerror(rte_errno)));
+  if (!options.user.empty()) {
+    // No files in the runtime directory, so RemoveRuntimeDirectory() can delete it before
+    // the privilege drop: the unprivileged user could not delete it from /var/run/dpdk.
+    arguments.push_back("--no-shconf");
+    arguments.push_back("--no-telemetry");
   }
-  return absl::OkStatus();
+  return arguments;
 }
 
-void CleanupEal() {
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
+// Deletes the EAL runtime directory of a --no-shconf replay, which holds no files.
+void RemoveRuntimeDirectory() {
   std::error_code ignored;
-  std::filesystem::remove_all(runtime_dir, ignored);
+  std::filesystem::remove_all(rte_eal_get_runtime_dir(), ignored);
+}
+
+// Timestamp shift from one replay pass to the next: the capture's time span plus
+// `gap_ns`, so the next pass starts after the previous one ends and packet time never
+// runs backwards.
+uint64_t PassShiftNs(const CaptureScan& capture, uint64_t gap_ns) {
+  const uint64_t span = capture.latest_ns > capture.first_ns ? capture.latest_ns - capture.first_ns
+                                                             : 0;
+  return span + gap_ns;
+}
+
+// Passes whose shifted timestamps stay below 1.8e19 ns (in the year 2540): packet times
+// are unsigned 64-bit nanoseconds since 1970, which end in 2554, and timers are added to
+// them. Only a capture that spans years, looped for a long time, reaches that limit.
+uint64_t MaxPasses(const CaptureScan& capture, uint64_t shift_ns) {
+  constexpr uint64_t kLastRepresentableNs = 18'000'000'000'000'000'000u;
+  if (capture.latest_ns >= kLastRepresentableNs) return 1;
+  return (kLastRepresentableNs - capture.latest_ns) / shift_ns + 1;
 }
 
 std::string ForConsole(std::string_view text) { return ctl::ForTerminal(text); }
@@ -195,6 +213,17 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     return kExitUsage;
   }
 
+  std::optional<RunAsUser> run_as;
+  if (!options.user.empty()) {
+    absl::StatusOr<RunAsUser> user = ResolveRunAsUser(options.user);
+    if (!user.ok()) {
+      PrintError(user.status().message());
+      return user.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                          : kExitFailure;
+    }
+    run_as = *user;
+  }
+
   // Handlers first, so a signal during loading still ends the run cleanly.
   InstallSignalHandlers();
   std::vector<const std::string*> inputs = {&options.pcap};
@@ -223,7 +252,9 @@ int RunDataplane(const SensorOptions& options, bool replay) {
   }
   // Before any other thread starts, because creating the socket sets the umask.
   LiveControl control;
-  if (absl::Status status = control.Open(options.control, replay); !status.ok()) {
+  ControlOptions control_options = options.control;
+  if (run_as) control_options.run_as_uid = run_as->uid;
+  if (absl::Status status = control.Open(control_options, replay); !status.ok()) {
     PrintError(status.message());
     return kExitFailure;
   }
@@ -298,13 +329,23 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     }
   }
 
+  // Set before DPDK starts its threads, which inherit it.
+  if (run_as) {
+    if (absl::Status status = SetNoNewPrivileges(); !status.ok()) {
+      PrintError(status.message());
+      return kExitFailure;
+    }
+  }
   if (absl::Status status = InitEal(eal_arguments); !status.ok()) {
     PrintError(status.message());
     return kExitFailure;
   }
   const int exit_status = [&]() -> int {
     if (!rte_eth_dev_is_valid_port(options.port)) {
-      PrintError(absl::StrCat("DPDK port ", options.port, " does not exist"));
+      const uint16_t ports = rte_eth_dev_count_avail();
+      PrintError(absl::StrCat("DPDK port ", options.port, " does not exist; EAL found ", ports,
+                              ports == 1 ? " port" : " ports",
+                              ": check --port and the devices in --eal (-a, --vdev)"));
       return kExitFailure;
     }
     const uint64_t version = compiled.snapshot->version;
@@ -357,9 +398,21 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     engine_options.flows.capacity = options.flow_capacity;
     engine_options.flows.idle_timeout_ns = static_cast<uint64_t>(options.idle_timeout_s * 1e9);
     engine_options.flows.alert_delay_ns = static_cast<uint64_t>(options.alert_delay_s * 1e9);
+    // Passes are further apart than any flow timeout, so every flow of one pass has
+    // ended when the next begins. The pacer does not wait for that gap.
+    engine_options.pass_gap_ns = std::max(engine_options.flows.idle_timeout_ns,
+                                          engine_options.flows.closed_timeout_ns) +
+                                 1'000'000'000;
+    engine_options.pass_shift_ns = PassShiftNs(capture, engine_options.pass_gap_ns);
+    engine_options.replay_passes = options.loop;
+    const uint64_t max_passes = MaxPasses(capture, engine_options.pass_shift_ns);
+    const bool passes_capped = replay && (options.loop == 0 || options.loop > max_passes);
+    if (passes_capped) engine_options.replay_passes = max_passes;
     engine_options.stop = &StopRequested();
     engine_options.sessions = options.sessions;
     engine_options.stream_depth = options.stream_depth;
+    engine_options.rx_descriptors = options.rx_descriptors;
+    engine_options.mbufs = options.mbufs;
     if (const dp::Snapshot* current = (*publisher)->current(); current->patterns != nullptr) {
       engine_options.stream_state_bytes = current->patterns->stream_state_bytes();
     }
@@ -382,6 +435,28 @@ int RunDataplane(const SensorOptions& options, bool replay) {
       PrintError(engine.status().message());
       return kExitFailure;
     }
+    if (!replay) PrintStartupSelfCheck(**engine, options);
+    // Everything that needs root is open now: DPDK and the port, the control socket, the
+    // alert outputs with their key files, the flow export socket and the statistics file.
+    std::ofstream stats_out;
+    if (run_as) {
+      if (!options.stats_json.empty()) {
+        stats_out.open(options.stats_json, std::ios::trunc);
+        if (!stats_out) {
+          PrintError(absl::StrCat("cannot write statistics to ", options.stats_json, ": ",
+                                  std::strerror(errno)));
+          return kExitFailure;
+        }
+      }
+      if (replay) RemoveRuntimeDirectory();
+      if (absl::Status status = DropPrivileges(*run_as, !replay); !status.ok()) {
+        PrintError(status.message());
+        return kExitFailure;
+      }
+    }
+    // Publishing drains the record rings while it waits, so that no worker waiting for
+    // ring room holds the grace period up (see SnapshotPublisher::set_wait_work).
+    (*publisher)->set_wait_work([&] { return (*engine)->DrainRecords(pipeline); });
     misp::MispSync* sync = misp_sync->get();
     ctl::IntelReloader reloader([sync] { return SyncMispSources(*sync); }, compile_options,
                                 publisher->get(), &pipeline, &resolved);
@@ -394,7 +469,12 @@ int RunDataplane(const SensorOptions& options, bool replay) {
                   .publisher = publisher->get(),
                   .resolved = &resolved,
                   .initial_compile = &compiled.stats,
-                  .warninglists = compile_options.warninglists});
+                  .warninglists = compile_options.warninglists,
+                  .misp_sources = [sync] { return sync->status().Read(); },
+                  .misp_sightings = outputs.sightings_stats()
+                                        ? std::function<misp::SightingsStats()>(
+                                              [&outputs] { return *outputs.sightings_stats(); })
+                                        : nullptr});
     const auto reload_interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(options.reload_interval_s));
     auto next_reload = std::chrono::steady_clock::now() + reload_interval;
@@ -439,17 +519,30 @@ int RunDataplane(const SensorOptions& options, bool replay) {
     flow_export.FillSummary(summary);
     std::fputs(FormatStatsText(summary).c_str(), stdout);
     if (!options.stats_json.empty()) {
-      std::ofstream out(options.stats_json, std::ios::trunc);
-      out << FormatStatsJson(summary);
-      if (!out) {
+      std::ofstream out;
+      if (!stats_out.is_open()) out.open(options.stats_json, std::ios::trunc);
+      std::ofstream& stats_stream = stats_out.is_open() ? stats_out : out;
+      stats_stream << FormatStatsJson(summary);
+      stats_stream.flush();
+      if (!stats_stream) {
         PrintError(absl::StrCat("cannot write statistics to ", options.stats_json));
         return kExitFailure;
       }
+    }
+    if (passes_capped && report.replay_passes == max_passes && !StopRequested().load()) {
+      PrintError(absl::StrCat("replay ended after ", max_passes, " passes, because later "
+                              "passes would carry timestamps after the year 2540"));
+    }
+    if (report.replay_restart_error != 0) {
+      PrintError(absl::StrCat("replay stopped after pass ", report.replay_passes,
+                              ": cannot restart the capture device for the next pass: ",
+                              rte_strerror(report.replay_restart_error)));
     }
     if (report.mbufs_in_use_at_exit != 0) {
       PrintError(absl::StrCat(report.mbufs_in_use_at_exit, " mbufs were not returned"));
     }
     if (pipeline.stats().sink_errors != 0) return kExitFailure;
+    if (report.replay_restart_error != 0) return kExitFailure;
     return replay && capture.damaged ? kExitDamagedInput : kExitOk;
   }();
   std::fflush(stdout);
@@ -468,6 +561,24 @@ absl::Status CheckOptions(const SensorOptions& options, bool replay) {
     return status;
   }
   if (absl::Status status = LiveControl::Validate(options.control); !status.ok()) return status;
+  // Files the sensor creates need an existing directory. In live mode the service manager
+  // may create the control socket's directory (RuntimeDirectory=), so only replay checks it.
+  const auto directory_exists = [](const std::string& option, const std::string& file) {
+    if (file.empty()) return absl::OkStatus();
+    std::filesystem::path directory = std::filesystem::path(file).parent_path();
+    if (directory.empty()) directory = ".";
+    std::error_code error;
+    if (std::filesystem::is_directory(directory, error)) return absl::OkStatus();
+    return absl::NotFoundError(absl::StrCat("invalid ", option, " ", file, ": directory ",
+                                            directory.string(), " does not exist"));
+  };
+  const std::string ctl_socket_checked = replay ? options.control.ctl_socket : std::string();
+  for (const auto& [option, file] :
+       {std::pair<const char*, const std::string*>{"--alerts", &options.alerts},
+        {"--stats-json", &options.stats_json},
+        {"--ctl-socket", &ctl_socket_checked}}) {
+    if (absl::Status status = directory_exists(option, *file); !status.ok()) return status;
+  }
   for (const std::string& source : options.misp) {
     if (source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0) continue;
     if (!std::filesystem::exists(source)) {
@@ -478,6 +589,20 @@ absl::Status CheckOptions(const SensorOptions& options, bool replay) {
   if (absl::StatusOr<std::unique_ptr<misp::MispSync>> sync = CreateMispSync(options);
       !sync.ok()) {
     return sync.status();
+  }
+  if (!replay) {
+    if (absl::Status status =
+            CheckRunPlacement(options.eal_args, options.workers, options.port, RTE_MAX_ETHPORTS);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (!options.user.empty()) {
+    // The check runs as any user, so only an unknown account is an error here.
+    absl::StatusOr<RunAsUser> user = ResolveRunAsUser(options.user);
+    if (!user.ok() && user.status().code() == absl::StatusCode::kInvalidArgument) {
+      return user.status();
+    }
   }
   if (replay && options.pcap.find_first_of(",=") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(

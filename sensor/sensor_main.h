@@ -31,6 +31,16 @@ struct SensorOptions {
   uint32_t misp_retries = 2;
   uint32_t misp_page_size = 5000;
   std::string state_dir;  // Snapshots of MISP URL sources; empty: none.
+  // Sightings of alerted attributes sent back to the --misp-rest instances
+  // (sensor/alert_outputs.h).
+  bool misp_sightings = false;
+  std::string misp_sightings_max_tlp = "amber";
+  uint32_t misp_sightings_rate = 600;  // Sightings per minute; 0: no limit.
+  uint32_t misp_sightings_batch = 100;
+  double misp_sightings_interval_s = 5;
+  double misp_sightings_dedup_window_s = 3600;
+  double misp_sightings_drain_timeout_s = 10;
+  std::string misp_sightings_source;  // Empty: the host name.
   bool include_non_ids = false;
   std::string warninglists;  // Folder with lists/<name>/list.json, as MISP ships them.
   std::string default_tlp = "amber";
@@ -95,13 +105,19 @@ struct SensorOptions {
   // Replay.
   std::string pcap;
   double speed = 0;
+  uint64_t loop = 1;  // Passes over the capture; 0 until SIGINT or SIGTERM.
   uint32_t memory_mb = 256;
 
   // Live.
   std::string eal_args;
   uint16_t port = 0;
+  uint16_t rx_descriptors = 1024;  // Per RX queue.
+  uint32_t mbufs = 0;              // Mempool size; 0 computes it (sensor/self_check.h).
+  bool self_check_only = false;    // Print the start-up self-check and exit.
 
   std::string log_level = "info";
+  // Account to switch to once everything privileged is open; empty: stay as started.
+  std::string user;
 };
 
 // Exit statuses shared by the modes.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctrlplane/alert_document.h"
+#include "ctrlplane/json_fields.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
 
@@ -11,25 +12,8 @@ namespace {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
-void Field(Writer& writer, std::string_view key, uint64_t value) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  writer.Uint64(value);
-}
-
-void Field(Writer& writer, std::string_view key, std::string_view value) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void Field(Writer& writer, std::string_view key, double value) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  writer.Double(value);
-}
-
-void Object(Writer& writer, std::string_view key) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  writer.StartObject();
-}
+using json::Field;
+using json::Object;
 
 double PacketsPerSecond(const RunSummary& summary) {
   const EngineReport& engine = *summary.engine;
@@ -63,9 +47,10 @@ void AppendOutputsText(std::string& text, const RunSummary& summary) {
                         es.requests, es.request_failures);
   absl::StrAppendFormat(&text,
                         "  spool        %s: %d left for the next run, %d recovered from earlier "
-                        "runs, %d rejected when full, %d damaged tails cut\n",
+                        "runs, %d rejected when full, %d rejected by failed writes, %d "
+                        "damaged tails cut\n",
                         summary.spool_dir, es.spooled, es.recovered, es.rejected_spool_full,
-                        es.spool_corrupt_tails);
+                        es.rejected_spool_write_failed, es.spool_corrupt_tails);
   if (es.dead_lettered > 0 || es.dead_letter_errors > 0) {
     absl::StrAppendFormat(&text, "  dead letters %s: %d written, %d failed writes\n",
                           summary.dead_letter_path, es.dead_lettered, es.dead_letter_errors);
@@ -93,10 +78,45 @@ void WriteElasticsearchJson(Writer& writer, const RunSummary& summary) {
   Field(writer, "spooled", es.spooled);
   Field(writer, "recovered", es.recovered);
   Field(writer, "rejected_full", es.rejected_spool_full);
+  Field(writer, "rejected_write_failed", es.rejected_spool_write_failed);
   Field(writer, "bytes", es.spool_bytes);
   Field(writer, "corrupt_tails", es.spool_corrupt_tails);
   Field(writer, "corrupt_bytes", es.spool_corrupt_bytes);
   writer.EndObject();
+  writer.EndObject();
+}
+
+void AppendSightingsText(std::string& text, const RunSummary& summary) {
+  if (summary.sightings == nullptr) return;
+  const misp::SightingsStats& sightings = *summary.sightings;
+  absl::StrAppendFormat(&text,
+                        "misp sightings %d sent, %d failed, %d dropped by the rate limit, %d "
+                        "duplicates, %d dropped when the queue was full, %d unsent at exit, %d "
+                        "above the TLP, %d requests\n",
+                        sightings.sent, sightings.failed, sightings.dropped_rate,
+                        sightings.dropped_duplicate, sightings.dropped_queue_full,
+                        sightings.dropped_at_exit, summary.sightings_withheld_by_tlp,
+                        sightings.requests);
+  if (!sightings.last_error.empty()) {
+    absl::StrAppendFormat(&text, "  last error   %s\n", sightings.last_error);
+  }
+}
+
+void WriteSightingsJson(Writer& writer, const RunSummary& summary) {
+  if (summary.sightings == nullptr) return;
+  const misp::SightingsStats& sightings = *summary.sightings;
+  Object(writer, "misp_sightings");
+  Field(writer, "sent", sightings.sent);
+  Field(writer, "failed", sightings.failed);
+  Field(writer, "dropped_rate", sightings.dropped_rate);
+  Field(writer, "dropped_duplicate", sightings.dropped_duplicate);
+  Field(writer, "dropped_queue_full", sightings.dropped_queue_full);
+  Field(writer, "dropped_at_exit", sightings.dropped_at_exit);
+  Field(writer, "withheld_by_tlp", summary.sightings_withheld_by_tlp);
+  Field(writer, "not_rest_source", sightings.not_rest_source);
+  Field(writer, "invalid_alerts", sightings.invalid_alerts);
+  Field(writer, "requests", sightings.requests);
+  Field(writer, "last_error", sightings.last_error);
   writer.EndObject();
 }
 
@@ -148,6 +168,10 @@ std::string FormatStatsText(const RunSummary& summary) {
     absl::StrAppendFormat(&text, "capture        %s: %d packets, %d bytes%s\n",
                           summary.capture_path, capture.packets, capture.bytes,
                           capture.damaged ? " (damaged; read up to the damage)" : "");
+    if (engine.replay_passes > 1) {
+      absl::StrAppendFormat(&text, "replay         %d passes over the capture, %d packets taken\n",
+                            engine.replay_passes, engine.replay_packets_taken);
+    }
   }
   absl::StrAppendFormat(&text, "packets        %d read, %d bytes, %.0f packets/s over %.3f s\n",
                         totals.Get(dp::Counter::kRxPackets), totals.Get(dp::Counter::kRxBytes),
@@ -156,6 +180,15 @@ std::string FormatStatsText(const RunSummary& summary) {
     absl::StrAppendFormat(&text, "  worker %-6d %d packets, %d flows\n", i,
                           engine.workers[i]->Get(dp::Counter::kRxPackets),
                           engine.workers[i]->Get(dp::Counter::kFlowsCreated));
+  }
+  if (summary.capture == nullptr) {
+    std::string queues;
+    for (size_t queue = 0; queue < engine.port.queues.size(); ++queue) {
+      absl::StrAppendFormat(&queues, " %d=%d", queue, engine.port.queues[queue].ipackets);
+    }
+    absl::StrAppendFormat(&text, "port           %d packets, %d bytes; per RX queue%s\n",
+                          engine.port.ipackets, engine.port.ibytes,
+                          queues.empty() ? " none" : queues);
   }
   absl::StrAppendFormat(&text, "decoded        %d (IPv4 %d, IPv6 %d, fragments %d)\n",
                         totals.Get(dp::Counter::kDecodedPackets),
@@ -207,6 +240,7 @@ std::string FormatStatsText(const RunSummary& summary) {
                         totals.Get(dp::Counter::kFlowRecordRingFull), engine.port.imissed,
                         engine.port.rx_nombuf, engine.port.ierrors, alerts.sink_errors);
   AppendOutputsText(text, summary);
+  AppendSightingsText(text, summary);
   AppendIpfixText(text, summary);
   return text;
 }
@@ -234,6 +268,8 @@ std::string FormatStatsJson(const RunSummary& summary) {
     writer.Bool(capture.damaged);
     if (capture.damaged) Field(writer, "damage", capture.damage);
     Field(writer, "packets_after_damage_discarded", engine.replay_packets_discarded);
+    Field(writer, "passes", engine.replay_passes);
+    Field(writer, "packets_taken", engine.replay_packets_taken);
     writer.EndObject();
   }
 
@@ -269,6 +305,17 @@ std::string FormatStatsJson(const RunSummary& summary) {
   Field(writer, "imissed", engine.port.imissed);
   Field(writer, "ierrors", engine.port.ierrors);
   Field(writer, "rx_nombuf", engine.port.rx_nombuf);
+  writer.Key("queues");
+  writer.StartArray();
+  for (size_t queue = 0; queue < engine.port.queues.size(); ++queue) {
+    writer.StartObject();
+    Field(writer, "queue", uint64_t{queue});
+    Field(writer, "ipackets", engine.port.queues[queue].ipackets);
+    Field(writer, "ibytes", engine.port.queues[queue].ibytes);
+    Field(writer, "errors", engine.port.queues[queue].errors);
+    writer.EndObject();
+  }
+  writer.EndArray();
   writer.EndObject();
 
   const ctl::CompileStats& indicators = *summary.indicators;
@@ -327,6 +374,7 @@ std::string FormatStatsJson(const RunSummary& summary) {
   }
   writer.EndObject();
   WriteElasticsearchJson(writer, summary);
+  WriteSightingsJson(writer, summary);
   WriteIpfixJson(writer, summary);
 
   Object(writer, "drops");

@@ -9,6 +9,7 @@
 #include "ctrlplane/indicator_compiler.h"
 #include "ctrlplane/intel_reloader.h"
 #include "ctrlplane/ipfix/ipfix_exporter.h"
+#include "ctrlplane/misp/misp_sightings.h"
 #include "ctrlplane/sinks/elasticsearch_sink.h"
 #include "ctrlplane/sinks/ndjson_sink.h"
 #include "sensor/capture_scan.h"
@@ -32,6 +33,9 @@ struct RunSummary {
   std::string elasticsearch_url;
   std::string spool_dir;
   std::string dead_letter_path;
+  // Sightings sent to MISP; null without --misp-sightings.
+  const misp::SightingsStats* sightings = nullptr;
+  uint64_t sightings_withheld_by_tlp = 0;
   // IPFIX flow export; null when it is off.
   const ctl::IpfixExporterStats* ipfix = nullptr;
   std::string ipfix_collector;

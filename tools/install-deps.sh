@@ -10,11 +10,16 @@ packages=(
   libdpdk-dev libhyperscan-dev libmaxminddb-dev libsimdjson-dev libfmt-dev libabsl-dev
   libcurl4-openssl-dev libssl-dev libpcap-dev rapidjson-dev libcli11-dev libidn2-dev zlib1g-dev
   libmicrohttpd-dev
-  libyaml-cpp-dev
+  libyaml-cpp-dev libcap-ng-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Sanitizer suite and fuzz targets: clang with libFuzzer, llvm-symbolizer for the traces.
+  clang libfuzzer-14-dev llvm
   # IPFIX collectors and decoder that the flow export test checks the messages with.
   tshark nfdump pmacct
+  # Tools that perf/side_by_side.sh compares the replay with, and the packet library that
+  # perf/es_bulk_throughput.py writes its capture with.
+  softflowd tcpdump python3-scapy
 )
 
 missing=()

@@ -290,6 +290,18 @@ void PrintStats(const rapidjson::Value& stats) {
               static_cast<unsigned long long>(Count(flows, "created")),
               static_cast<unsigned long long>(Count(flows, "ended")),
               static_cast<unsigned long long>(Count(flows, "evicted")));
+  const rapidjson::Value& port = Member(stats, "port");
+  std::string queues;
+  const rapidjson::Value& queue_counts = Member(port, "queues");
+  if (queue_counts.IsArray()) {
+    for (const rapidjson::Value& queue : queue_counts.GetArray()) {
+      queues += fmt::format(" {}={}", Count(queue, "queue"), Count(queue, "ipackets"));
+    }
+  }
+  std::printf("port        %llu packets, %llu bytes; per RX queue%s\n",
+              static_cast<unsigned long long>(Count(port, "ipackets")),
+              static_cast<unsigned long long>(Count(port, "ibytes")),
+              queues.empty() ? " none" : queues.c_str());
   std::string drops;
   const rapidjson::Value& drop_counts = Member(stats, "drops");
   if (drop_counts.IsObject()) {
@@ -313,12 +325,33 @@ void PrintStats(const rapidjson::Value& stats) {
   const rapidjson::Value& sources = Member(stats, "misp_sources");
   if (sources.IsArray()) {
     for (const rapidjson::Value& source : sources.GetArray()) {
-      std::printf("misp        %s: last good sync %s%s\n", Text(source, "name").c_str(),
-                  Member(source, "last_ok").IsString() ? Text(source, "last_ok").c_str() : "never",
-                  Text(source, "last_error").empty()
-                      ? ""
-                      : fmt::format(", last error: {}", Text(source, "last_error")).c_str());
+      const std::string last_success = Member(source, "last_success").IsString()
+                                           ? Text(source, "last_success")
+                                           : std::string("never");
+      const uint64_t http_status = Count(source, "http_status");
+      const std::string last_error = Text(source, "last_error");
+      std::printf("misp        %s %s: last good sync %s, %llu attributes%s%s\n",
+                  Text(source, "kind").c_str(), Text(source, "name").c_str(),
+                  last_success.c_str(),
+                  static_cast<unsigned long long>(Count(source, "attributes")),
+                  http_status == 0 ? "" : fmt::format(", HTTP {}", http_status).c_str(),
+                  last_error.empty() ? "" : fmt::format(", last error: {}", last_error).c_str());
     }
+  }
+  const rapidjson::Value& sightings = Member(stats, "misp_sightings");
+  if (sightings.IsObject()) {
+    std::printf(
+        "sightings   %llu sent, %llu failed, %llu dropped by rate limit, %llu duplicates, "
+        "%llu queue full, %llu queued%s\n",
+        static_cast<unsigned long long>(Count(sightings, "sent")),
+        static_cast<unsigned long long>(Count(sightings, "failed")),
+        static_cast<unsigned long long>(Count(sightings, "dropped_rate")),
+        static_cast<unsigned long long>(Count(sightings, "dropped_duplicate")),
+        static_cast<unsigned long long>(Count(sightings, "dropped_queue_full")),
+        static_cast<unsigned long long>(Count(sightings, "queued")),
+        Text(sightings, "last_error").empty()
+            ? ""
+            : fmt::format(" (last error: {})", Text(sightings, "last_error")).c_str());
   }
   if (!Text(stats, "metrics").empty()) {
     std::printf("metrics     http://%s/metrics\n", Text(stats, "metrics").c_str());

@@ -8,36 +8,17 @@
 #include "absl/strings/str_cat.h"
 #include "ctrlplane/absl_bridge.h"
 #include "ctrlplane/alert_document.h"
+#include "ctrlplane/json_fields.h"
 #include "ctrlplane/tlp.h"
 #include "ctrlplane/value_match.h"
 
 namespace sensor::ctl {
 namespace {
 
-void Key(CtlWriter& writer, std::string_view key) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-
-void String(CtlWriter& writer, std::string_view value) {
-  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void Field(CtlWriter& writer, std::string_view key, std::string_view value) {
-  Key(writer, key);
-  String(writer, value);
-}
-
-void Field(CtlWriter& writer, std::string_view key, uint64_t value) {
-  Key(writer, key);
-  writer.Uint64(value);
-}
-
-void StringArray(CtlWriter& writer, std::string_view key, const std::vector<std::string>& values) {
-  Key(writer, key);
-  writer.StartArray();
-  for (const std::string& value : values) String(writer, value);
-  writer.EndArray();
-}
+using json::Field;
+using json::Key;
+using json::String;
+using json::StringArray;
 
 std::string_view EndReasonName(dp::FlowEndReason reason) {
   switch (reason) {

@@ -40,6 +40,10 @@ std::string ErrorLine(std::string_view message) {
   return absl::StrCat(absl::string_view(buffer.GetString(), buffer.GetSize()), "\n");
 }
 
+void QueueError(CtlStream& stream, std::string_view message) {
+  stream.output.append(ErrorLine(message));
+}
+
 absl::Status FillAddress(const std::string& path, sockaddr_un& address) {
   std::memset(&address, 0, sizeof(address));
   address.sun_family = AF_UNIX;
@@ -152,7 +156,7 @@ CtlServer::~CtlServer() {
 }
 
 void CtlServer::AddCommand(std::string name, CtlCommand command) {
-  commands_[std::move(name)] = std::move(command);
+  handler_.AddCommand(std::move(name), std::move(command));
 }
 
 bool CtlServer::PeerAllowed(int fd) const {
@@ -228,7 +232,7 @@ void CtlServer::Poll() {
         continue;
       }
     }
-    HandleLines(connection);
+    handler_.HandleLines(connection);
     if (PendingOutput(connection) > 0 && !Send(connection)) {
       keep[i] = false;
       continue;
@@ -280,58 +284,62 @@ bool CtlServer::Receive(Connection& connection) {
   return true;
 }
 
-void CtlServer::HandleLines(Connection& connection) {
+void CtlRequestHandler::AddCommand(std::string name, CtlCommand command) {
+  commands_[std::move(name)] = std::move(command);
+}
+
+void CtlRequestHandler::HandleLines(CtlStream& stream) {
   size_t start = 0;
-  for (int handled = 0; handled < kLinesPerPoll && !connection.close_after_output &&
-                        PendingOutput(connection) < options_.max_pending_output_bytes;
+  for (int handled = 0; handled < kLinesPerPoll && !stream.close_after_output &&
+                        stream.PendingOutput() < max_pending_output_bytes_;
        ++handled) {
-    const size_t newline = connection.input.find('\n', start);
+    const size_t newline = stream.input.find('\n', start);
     if (newline == std::string::npos) break;
-    std::string_view line(connection.input.data() + start, newline - start);
+    std::string_view line(stream.input.data() + start, newline - start);
     start = newline + 1;
-    if (line.size() > options_.max_line_bytes) {
+    if (line.size() > max_line_bytes_) {
       ++stats_.overlong_lines;
-      QueueError(connection, absl::StrCat("request line longer than ", options_.max_line_bytes,
-                                          " bytes; closing the connection"));
-      connection.close_after_output = true;
+      QueueError(stream, absl::StrCat("request line longer than ", max_line_bytes_,
+                                      " bytes; closing the connection"));
+      stream.close_after_output = true;
       break;
     }
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    HandleLine(connection, line);
+    HandleLine(stream, line);
   }
-  connection.input.erase(0, start);
+  stream.input.erase(0, start);
   // A line still open that is already too long can only grow.
-  if (!connection.close_after_output && connection.input.size() > options_.max_line_bytes &&
-      connection.input.find('\n') == std::string::npos) {
+  if (!stream.close_after_output && stream.input.size() > max_line_bytes_ &&
+      stream.input.find('\n') == std::string::npos) {
     ++stats_.overlong_lines;
-    QueueError(connection, absl::StrCat("request line longer than ", options_.max_line_bytes,
-                                        " bytes; closing the connection"));
-    connection.close_after_output = true;
+    QueueError(stream, absl::StrCat("request line longer than ", max_line_bytes_,
+                                    " bytes; closing the connection"));
+    stream.close_after_output = true;
   }
-  if (connection.close_after_output) connection.input.clear();
+  if (stream.close_after_output) stream.input.clear();
 }
 
-void CtlServer::HandleLine(Connection& connection, std::string_view line) {
+void CtlRequestHandler::HandleLine(CtlStream& stream, std::string_view line) {
   ++stats_.requests;
-  connection.last_request = std::chrono::steady_clock::now();
+  stream.last_request = std::chrono::steady_clock::now();
   rapidjson::Document request;
-  request.Parse(line.data(), line.size());
+  request.Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
   if (request.HasParseError() || !request.IsObject()) {
     ++stats_.invalid_requests;
     const std::string reason =
         request.HasParseError() ? absl::StrCat(rapidjson::GetParseError_En(request.GetParseError()),
                                                " at byte ", request.GetErrorOffset())
                                 : std::string("the line is JSON but not an object");
-    QueueError(connection, absl::StrCat("invalid request: ", reason,
-                                        "; send one JSON object per line, such as "
-                                        "{\"command\":\"stats\"}"));
+    QueueError(stream, absl::StrCat("invalid request: ", reason,
+                                    "; send one JSON object per line, such as "
+                                    "{\"command\":\"stats\"}"));
     return;
   }
   auto name = request.FindMember("command");
   if (name == request.MemberEnd() || !name->value.IsString()) {
     ++stats_.invalid_requests;
-    QueueError(connection, "invalid request: the object has no string member \"command\"");
+    QueueError(stream, "invalid request: the object has no string member \"command\"");
     return;
   }
   const std::string_view command_name(name->value.GetString(), name->value.GetStringLength());
@@ -342,7 +350,7 @@ void CtlServer::HandleLine(Connection& connection, std::string_view line) {
     for (const auto& [known_name, unused] : commands_) {
       absl::StrAppend(&known, known.empty() ? "" : ", ", known_name);
     }
-    QueueError(connection,
+    QueueError(stream,
                absl::StrCat("unknown command \"", ToAbsl(command_name.substr(0, kCommandNameShown)),
                             "\"; the commands are ", known));
     return;
@@ -352,13 +360,13 @@ void CtlServer::HandleLine(Connection& connection, std::string_view line) {
   CtlWriter result_writer(result);
   if (absl::Status status = command->second(request, result_writer); !status.ok()) {
     ++stats_.failed_commands;
-    QueueError(connection, ToStd(status.message()));
+    QueueError(stream, ToStd(status.message()));
     return;
   }
   if (!result_writer.IsComplete()) {
     ++stats_.failed_commands;
-    QueueError(connection, absl::StrCat("internal error: command \"", ToAbsl(command_name),
-                                        "\" wrote an incomplete result"));
+    QueueError(stream, absl::StrCat("internal error: command \"", ToAbsl(command_name),
+                                    "\" wrote an incomplete result"));
     return;
   }
   rapidjson::StringBuffer reply;
@@ -371,13 +379,9 @@ void CtlServer::HandleLine(Connection& connection, std::string_view line) {
   writer.Key("result");
   writer.RawValue(result.GetString(), result.GetSize(), rapidjson::kObjectType);
   writer.EndObject();
-  connection.output.append(reply.GetString(), reply.GetSize());
-  connection.output.push_back('\n');
+  stream.output.append(reply.GetString(), reply.GetSize());
+  stream.output.push_back('\n');
   ++stats_.replies_ok;
-}
-
-void CtlServer::QueueError(Connection& connection, std::string_view message) {
-  connection.output.append(ErrorLine(message));
 }
 
 bool CtlServer::Send(Connection& connection) {

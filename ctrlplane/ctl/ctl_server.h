@@ -72,6 +72,45 @@ struct CtlServerStats {
   size_t clients = 0;         // Connected now.
 };
 
+// One client's request and reply bytes, apart from its socket.
+struct CtlStream {
+  std::string input;   // Bytes received that are not handled yet.
+  std::string output;  // Reply bytes not sent yet, from output_sent on.
+  size_t output_sent = 0;
+  bool close_after_output = false;  // Close once the output is sent.
+  std::chrono::steady_clock::time_point last_request;
+
+  size_t PendingOutput() const { return output.size() - output_sent; }
+};
+
+// The request protocol without the socket: splits a stream's input into lines, runs the
+// command each request names and appends one reply line per request to the output.
+// CtlServer runs it for every connection; it reads no socket and keeps no client state.
+class CtlRequestHandler {
+ public:
+  // Counts requests and their outcomes into `stats`, which must outlive the handler.
+  CtlRequestHandler(size_t max_line_bytes, size_t max_pending_output_bytes, CtlServerStats& stats)
+      : max_line_bytes_(max_line_bytes),
+        max_pending_output_bytes_(max_pending_output_bytes),
+        stats_(stats) {}
+
+  // Registers a command by name, replacing one of the same name.
+  void AddCommand(std::string name, CtlCommand command);
+
+  // Handles the complete lines at the start of stream.input, up to a budget, and erases
+  // them from it. A line longer than max_line_bytes gets an error reply and sets
+  // close_after_output, and so does an unfinished line that is already too long.
+  void HandleLines(CtlStream& stream);
+
+ private:
+  void HandleLine(CtlStream& stream, std::string_view line);
+
+  size_t max_line_bytes_;
+  size_t max_pending_output_bytes_;
+  CtlServerStats& stats_;
+  std::map<std::string, CtlCommand, std::less<>> commands_;
+};
+
 class CtlServer {
  public:
   // Creates the socket at options.path with mode 0600 and listens. A stale socket file,
@@ -94,40 +133,31 @@ class CtlServer {
   const std::string& path() const { return options_.path; }
 
  private:
-  struct Connection {
+  struct Connection : CtlStream {
     int fd = -1;
-    std::string input;   // Bytes received that are not handled yet.
-    std::string output;  // Reply bytes not sent yet, from output_sent on.
-    size_t output_sent = 0;
-    bool peer_done = false;           // The peer shut down its side; nothing more to read.
-    bool close_after_output = false;  // Close once the output is sent.
-    std::chrono::steady_clock::time_point last_request;
+    bool peer_done = false;  // The peer shut down its side; nothing more to read.
   };
 
-  explicit CtlServer(CtlServerOptions options) : options_(std::move(options)) {}
+  explicit CtlServer(CtlServerOptions options)
+      : options_(std::move(options)),
+        handler_(options_.max_line_bytes, options_.max_pending_output_bytes, stats_) {}
   void AcceptAll();
   bool PeerAllowed(int fd) const;
   // Turns away a new connection with one error reply.
   void Reject(int fd, std::string_view message);
   // Reads what the socket holds, up to a budget; false if the connection must close now.
   bool Receive(Connection& connection);
-  // Handles the complete lines in the input buffer, up to a budget.
-  void HandleLines(Connection& connection);
-  void HandleLine(Connection& connection, std::string_view line);
   // Sends pending output; false if the connection must close now.
   bool Send(Connection& connection);
-  void QueueError(Connection& connection, std::string_view message);
-  size_t PendingOutput(const Connection& connection) const {
-    return connection.output.size() - connection.output_sent;
-  }
+  size_t PendingOutput(const Connection& connection) const { return connection.PendingOutput(); }
 
   CtlServerOptions options_;
   int listen_fd_ = -1;
   dev_t socket_device_ = 0;
   ino_t socket_inode_ = 0;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::map<std::string, CtlCommand, std::less<>> commands_;
   CtlServerStats stats_;
+  CtlRequestHandler handler_;  // After stats_, which it counts into.
 };
 
 }  // namespace sensor::ctl

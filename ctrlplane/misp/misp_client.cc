@@ -242,8 +242,12 @@ absl::Status FeedSource::Fetch(SourceReport& report) {
     request.if_modified_since = manifest_last_modified_;
   }
   absl::StatusOr<HttpResponse> response = http_->Send(request);
-  if (!response.ok()) return response.status();
+  if (!response.ok()) {
+    report.http_status = 0;
+    return response.status();
+  }
   report.requests += response->attempts;
+  report.http_status = response->status;
 
   if (response->status == 304 && has_data_) {
     // Nothing listed changed, but events may have aged past max_age_s since.
@@ -308,8 +312,12 @@ absl::StatusOr<FeedSource::Entry> FeedSource::FetchEvent(const ManifestEntry& li
     request.if_modified_since = previous->last_modified;
   }
   absl::StatusOr<HttpResponse> response = http_->Send(request);
-  if (!response.ok()) return response.status();
+  if (!response.ok()) {
+    report.http_status = 0;
+    return response.status();
+  }
   report.requests += response->attempts;
+  report.http_status = response->status;
   if (response->status == 304 && previous != nullptr) {
     Entry entry = *previous;
     entry.timestamp = listed.timestamp;
@@ -422,10 +430,12 @@ absl::StatusOr<RestSearchPage> RestSource::FetchPage(int64_t timestamp, std::opt
   request.secret_headers.push_back(absl::StrCat("Authorization: ", *api_key_));
   absl::StatusOr<HttpResponse> response = http_->Send(request);
   if (!response.ok()) {
+    report.http_status = 0;
     return absl::Status(response.status().code(),
                         Redact(ToStd(response.status().message()), *api_key_));
   }
   report.requests += response->attempts;
+  report.http_status = response->status;
   const std::string where = fmt::format("POST {} (page {})", search_url_, page);
   if (response->status == 401 || response->status == 403) {
     return absl::PermissionDeniedError(
@@ -571,6 +581,12 @@ absl::StatusOr<std::unique_ptr<MispSync>> MispSync::Create(MispSyncOptions optio
         break;
     }
   }
+  std::vector<SourceStatus> status;
+  for (const SourceSpec& spec : opts.sources) {
+    status.push_back({.name = WithoutCredentials(spec.location),
+                      .kind = std::string(SourceKindName(spec.kind))});
+  }
+  sync->status_.Reset(std::move(status));
   return sync;
 }
 
@@ -628,6 +644,12 @@ absl::StatusOr<SyncResult> MispSync::Sync() {
     }
     report.events = data.events.size();
     report.attributes = data.attributes.size();
+    status_.Record(result.sources.size(),
+                   {.ok = report.status.ok(),
+                    .error = ToStd(report.status.message()),
+                    .attributes = report.attributes,
+                    .http_status = report.http_status},
+                   std::chrono::system_clock::time_point(std::chrono::seconds(options_.now())));
     AppendLoadResult(result.merged, std::move(data));
     result.sources.push_back(std::move(report));
   }

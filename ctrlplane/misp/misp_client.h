@@ -15,7 +15,8 @@
 // - Each response is checked whole before any of it is used: an error status, HTML,
 //   invalid or truncated JSON or an unexpected shape rejects the sync of that source.
 //
-// Control thread only. The API key appears in no message, log line or snapshot.
+// Control thread only, apart from status(), which any thread may read. The API key appears
+// in no message, log line, status or snapshot.
 #pragma once
 
 #include <atomic>
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "ctrlplane/misp/misp_http.h"
 #include "ctrlplane/misp/misp_model.h"
+#include "ctrlplane/misp/misp_source_status.h"
 #include "ctrlplane/misp/misp_sync_state.h"
 
 namespace sensor::misp {
@@ -82,6 +84,7 @@ struct SourceReport {
   uint64_t fetched = 0;        // Feed events or REST attributes received.
   uint64_t events = 0;         // Events in the source's data now.
   uint64_t attributes = 0;     // Attributes in the source's data now.
+  long http_status = 0;        // Of the last HTTP response; 0 for files or without one.
   std::string snapshot_error;  // Writing or reading the snapshot failed, if set.
 };
 
@@ -106,6 +109,11 @@ class MispSync {
   // A flag that, once raised, ends the request in progress within about a second.
   void set_abort_flag(const std::atomic<bool>* abort);
 
+  // The state of each source after the last Sync(), in the order of the options' sources.
+  // Sync() updates it source by source, so a reader on another thread may see a sync
+  // half recorded, never a torn entry.
+  const SourceStatusBoard& status() const { return status_; }
+
   class Source;
 
  private:
@@ -115,6 +123,7 @@ class MispSync {
   std::string api_key_;  // Read from api_key_file; empty without REST sources.
   std::unique_ptr<MispHttpClient> http_;
   std::vector<std::unique_ptr<Source>> sources_;
+  SourceStatusBoard status_;
 };
 
 // The URL of a feed's manifest for a feed URL: the URL itself when it ends in

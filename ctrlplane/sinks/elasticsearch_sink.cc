@@ -410,6 +410,7 @@ ElasticsearchSinkStats ElasticsearchSink::stats() const {
   stats.bytes_sent = counters_.bytes_sent.load(std::memory_order_relaxed);
   const SpoolStats spool = spool_->stats();
   stats.rejected_spool_full = spool.rejected_full;
+  stats.rejected_spool_write_failed = spool.rejected_write_failed;
   stats.recovered = spool.recovered;
   stats.spooled = spool.pending_records;
   stats.spool_bytes = spool.disk_bytes;

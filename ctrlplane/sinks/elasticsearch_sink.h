@@ -69,6 +69,7 @@ struct ElasticsearchSinkStats {
   uint64_t dead_lettered = 0;       // Documents rejected by Elasticsearch, in the dead-letter file.
   uint64_t dead_letter_errors = 0;  // Failed writes to the dead-letter file (kept in spool).
   uint64_t rejected_spool_full = 0;
+  uint64_t rejected_spool_write_failed = 0;  // Disk full or I/O error; still in the NDJSON file.
   uint64_t requests = 0;
   uint64_t request_failures = 0;  // Transport errors and non-2xx responses.
   uint64_t bytes_sent = 0;        // Request bodies as sent (after gzip).

@@ -423,6 +423,7 @@ absl::Status Spool::Append(std::string_view document) {
   const std::string path = SegmentPath(segment.first_sequence);
   if (absl::Status status = WriteAll(segment.fd, record.data(), record.size(), path);
       !status.ok()) {
+    ++stats_.rejected_write_failed;
     // Cut a partial record so the next append starts on a record boundary.
     if (ftruncate(segment.fd, static_cast<off_t>(segment.size)) != 0) {
       LogError("spool", "event=truncate_failed segment={} error=\"{}\"", path,

@@ -55,6 +55,8 @@ struct SpoolStats {
   uint64_t appended = 0;       // Records appended by this process.
   uint64_t acknowledged = 0;   // Records acknowledged by this process.
   uint64_t rejected_full = 0;  // Appends rejected because the spool was at max_bytes.
+  // Appends whose write failed, such as on a full file system (ENOSPC) or an I/O error.
+  uint64_t rejected_write_failed = 0;
   uint64_t recovered = 0;      // Pending records found by Open().
   uint64_t corrupt_tails = 0;  // Segments or ack logs whose damaged tail Open() cut.
   uint64_t corrupt_bytes = 0;  // Bytes cut with those tails.

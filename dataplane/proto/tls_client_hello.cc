@@ -231,7 +231,9 @@ TlsStatus ParseServerName(HandshakeReader& reader, size_t extension_length,
       list_length != extension_length - 2) {
     return TlsStatus::kMalformedServerName;
   }
-  // The name is published only once the whole list is valid.
+  // The name is published only once the whole list is valid, so that `info` contains no
+  // part of a name from a list that turns out malformed.
+  char name[kMaxServerNameLength];
   bool found = false;
   uint16_t found_length = 0;
   const size_t list_end = reader.position() + list_length;
@@ -254,11 +256,12 @@ TlsStatus ParseServerName(HandshakeReader& reader, size_t extension_length,
     if (name_length > kMaxServerNameLength) {
       return TlsStatus::kServerNameTooLong;
     }
-    reader.Copy(name_length, info.server_name);
+    reader.Copy(name_length, name);
     found = true;
     found_length = name_length;
   }
   if (found) {
+    std::memcpy(info.server_name, name, found_length);
     info.server_name[found_length] = '\0';
     info.server_name_length = static_cast<uint8_t>(found_length);
     info.has_server_name = true;

@@ -1,5 +1,6 @@
 // Tests for the flow table's timeouts: the active timeout that splits long flows into
-// export periods, next to the idle timeout and the alert-delay interim.
+// export periods, next to the idle timeout, the alert-delay interim and the timeouts that
+// a lookup applies.
 #include "dataplane/flow_table.h"
 
 #include <gtest/gtest.h>
@@ -42,7 +43,7 @@ SweepCalls SweepAll(FlowTable& table, uint64_t now) {
       },
       [&](Flow& flow) {
         ++calls.active_timeouts;
-        RestartPeriod(flow);
+        table.RestartPeriod(flow);
       });
   return calls;
 }
@@ -91,24 +92,24 @@ TEST(FlowTableActiveTimeout, RestartKeepsWholeFlowCounts) {
   flow->bytes[0] = 1000;
   flow->bytes[1] = 400;
   flow->tcp_flags[0] = 0x12;
-  RestartPeriod(*flow);
+  table.RestartPeriod(*flow);
   EXPECT_EQ(flow->packets[0], 0u);
   EXPECT_EQ(flow->bytes[1], 0u);
   EXPECT_EQ(flow->tcp_flags[0], 0);
   EXPECT_EQ(flow->period_first_ns, 0u);
-  EXPECT_EQ(flow->earlier_packets[0], 10u);
-  EXPECT_EQ(flow->earlier_packets[1], 4u);
-  EXPECT_EQ(flow->earlier_bytes[0], 1000u);
-  EXPECT_EQ(flow->earlier_bytes[1], 400u);
+  EXPECT_EQ(table.history(*flow).earlier_packets[0], 10u);
+  EXPECT_EQ(table.history(*flow).earlier_packets[1], 4u);
+  EXPECT_EQ(table.history(*flow).earlier_bytes[0], 1000u);
+  EXPECT_EQ(table.history(*flow).earlier_bytes[1], 400u);
   flow->packets[0] = 1;
-  RestartPeriod(*flow);
-  EXPECT_EQ(flow->earlier_packets[0], 11u);
+  table.RestartPeriod(*flow);
+  EXPECT_EQ(table.history(*flow).earlier_packets[0], 11u);
 }
 
 TEST(FlowTableActiveTimeout, EmptyPeriodNeverDue) {
   FlowTable table(Config(), 0);
   Flow* flow = Create(table, 1, kStart);
-  RestartPeriod(*flow);
+  table.RestartPeriod(*flow);
   EXPECT_FALSE(table.ActiveTimeoutDue(*flow, kStart + 1000 * kSecond));
 }
 
@@ -149,6 +150,54 @@ TEST(FlowTableActiveTimeout, AlertDelayInterimStillSent) {
   EXPECT_EQ(calls.interims, 1);
   EXPECT_TRUE(flow->interim_sent);
   EXPECT_EQ(calls.active_timeouts, 0);
+}
+
+// A packet that finds its flow idle past the timeout, before Sweep has reached it,
+// starts a new flow: replayed captures and ports reused after a pause depend on it.
+TEST(FlowTableLookup, IdleFlowReplacedOnLookup) {
+  FlowTable table(Config(), 0);
+  Flow* first = Create(table, 1, kStart);
+  const uint64_t first_id = table.history(*first).id;
+  std::vector<FlowEndReason> ended;
+  bool created = false;
+  const FlowKey key = KeyFor(1);
+  Flow* second = table.FindOrCreate(key, HashFlowKey(key), kStart + 61 * kSecond, created,
+                                    [&](Flow&, FlowEndReason reason) { ended.push_back(reason); });
+  EXPECT_TRUE(created);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0], FlowEndReason::kIdleTimeout);
+  EXPECT_NE(table.history(*second).id, first_id);
+  EXPECT_EQ(second->first_ns, kStart + 61 * kSecond);
+  EXPECT_EQ(table.size(), 1u);
+}
+
+TEST(FlowTableLookup, ClosedFlowEndsAfterClosedTimeout) {
+  FlowTable table(Config(), 0);
+  Flow* flow = Create(table, 1, kStart);
+  flow->state = FlowState::kClosed;
+  std::vector<FlowEndReason> ended;
+  bool created = false;
+  const FlowKey key = KeyFor(1);
+  const auto on_end = [&](Flow&, FlowEndReason reason) { ended.push_back(reason); };
+  // A late packet within the closed timeout still belongs to the flow.
+  EXPECT_EQ(table.FindOrCreate(key, HashFlowKey(key), kStart + 1 * kSecond, created, on_end),
+            flow);
+  EXPECT_FALSE(created);
+  table.FindOrCreate(key, HashFlowKey(key), kStart + 10 * kSecond, created, on_end);
+  EXPECT_TRUE(created);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0], FlowEndReason::kEndOfFlow);
+}
+
+TEST(FlowTableLookup, ActiveFlowFound) {
+  FlowTable table(Config(), 0);
+  Flow* flow = Create(table, 1, kStart);
+  bool created = true;
+  const FlowKey key = KeyFor(1);
+  EXPECT_EQ(table.FindOrCreate(key, HashFlowKey(key), kStart + 59 * kSecond, created,
+                               [](Flow&, FlowEndReason) { FAIL(); }),
+            flow);
+  EXPECT_FALSE(created);
 }
 
 }  // namespace

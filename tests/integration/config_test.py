@@ -62,10 +62,66 @@ class ShippedExample(ConfigTestCase):
         text = text.replace("/var/lib/sensor", root + "/var")
         text = text.replace("/var/log/sensor/", root + "/log/")
         text = text.replace("/var/spool/sensor", root + "/spool")
+        os.makedirs(os.path.join(root, "log"))
         path = self.write("sensor.yaml", text)
         result = sensor("check-config", path)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("valid configuration for `sensor run`", result.stdout)
+
+
+class SystemdUnit(ConfigTestCase):
+    """tools/sensor.service against systemd's own parser and the example configuration."""
+
+    UNIT = os.path.join(os.path.dirname(EXAMPLE), "..", "tools", "sensor.service")
+
+    def unit_settings(self):
+        settings = {}
+        with open(self.UNIT, encoding="utf-8") as f:
+            for line in f:
+                if "=" in line and not line.startswith("#"):
+                    key, value = line.rstrip("\n").split("=", 1)
+                    settings.setdefault(key, []).append(value)
+        return settings
+
+    @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze is not installed")
+    def test_systemd_accepts_the_unit(self):
+        with open(self.UNIT, encoding="utf-8") as f:
+            text = f.read().replace("/usr/local/bin/sensor", os.path.abspath(SENSOR))
+        path = self.write("sensor.service", text)
+        result = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
+                                text=True, timeout=60, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("Unknown", result.stderr)
+        self.assertNotIn("Invalid", result.stderr)
+
+    def test_unit_runs_the_example_configuration_path(self):
+        settings = self.unit_settings()
+        self.assertEqual(settings["ExecStart"],
+                         ["/usr/local/bin/sensor run --config /etc/sensor/sensor.yaml"])
+        self.assertEqual(settings["Restart"], ["on-failure"])
+        self.assertEqual(settings["LimitMEMLOCK"], ["infinity"])
+        self.assertEqual(settings["KillSignal"], ["SIGTERM"])
+
+    def test_unit_directories_match_the_example(self):
+        settings = self.unit_settings()
+        runtime = settings["RuntimeDirectory"][0].split()
+        with open(EXAMPLE, encoding="utf-8") as f:
+            example = f.read()
+        # The control socket lives in RuntimeDirectory, EAL's runtime directory is
+        # /run/dpdk/<file prefix>, and every path the sensor writes is in StateDirectory
+        # or LogsDirectory, the only writable places under ProtectSystem=strict.
+        self.assertIn("sensor", runtime)
+        self.assertIn("ctl-socket: /run/sensor/ctl.sock", example)
+        self.assertIn("--file-prefix sensor", example)
+        self.assertIn("dpdk/sensor", runtime)
+        self.assertEqual(settings["StateDirectory"], ["sensor"])
+        self.assertEqual(settings["LogsDirectory"], ["sensor"])
+        self.assertEqual(settings["ProtectSystem"], ["strict"])
+        for key in ("state-dir", "spool-dir", "alerts"):
+            # The indented key, not the section of the same name.
+            value = next(line.split(":", 1)[1].strip() for line in example.splitlines()
+                         if line.startswith("  " + key + ":"))
+            self.assertTrue(value.startswith(("/var/lib/sensor", "/var/log/sensor")), key)
 
 
 class BrokenFiles(ConfigTestCase):
@@ -126,10 +182,76 @@ class BrokenFiles(ConfigTestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("absent.yaml: cannot read the configuration file", result.stderr)
 
+    def test_numbers_that_are_not_finite_or_too_large(self):
+        # Each would otherwise overflow a conversion to nanoseconds or turn a feature off.
+        cases = [("--speed", "nan"), ("--speed", "1e-9"), ("--speed", "inf"),
+                 ("--dedup-window", "1e15"), ("--alert-delay", "nan"),
+                 ("--idle-timeout", "0"), ("--idle-timeout", "abc")]
+        for option, value in cases:
+            result = sensor("replay", "--pcap", CAPTURE, "--misp", STIX_EVENT,
+                            "--alerts", os.path.join(self.work.name, "a.ndjson"),
+                            option, value)
+            self.assertEqual(result.returncode, 2, (option, value, result.stderr))
+            self.assertIn(f"{option}: '{value}' is not a number", result.stderr)
+        path, result = self.check(f"pcap: {CAPTURE}\nmisp: {STIX_EVENT}\nspeed: fast\n",
+                                  mode="replay")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("'fast' is not a number", result.stderr)
+
+    def test_output_in_missing_directory(self):
+        for key in ("alerts", "stats-json", "ctl-socket"):
+            path, result = self.check(f"pcap: {CAPTURE}\nmisp: {STIX_EVENT}\n"
+                                      f"{key}: /nonexistent/output\n")
+            self.assertEqual(result.returncode, 2, key)
+            self.assertIn(f"invalid --{key} /nonexistent/output: directory /nonexistent "
+                          "does not exist", result.stderr)
+
+    def test_directory_instead_of_file(self):
+        for command in (["check-config", self.work.name],
+                        ["replay", "--config", self.work.name]):
+            result = sensor(*command)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn(f"{self.work.name}: cannot read the configuration file: "
+                          "it is a directory", result.stderr)
+            self.assertNotIn("terminate called", result.stderr)
+
     def test_option_of_other_mode(self):
         path, result = self.check(f"pcap: {CAPTURE}\n", mode="run")
         self.assertEqual(result.returncode, 2)
         self.assertIn(f"{path}:1:1: unknown option 'pcap'", result.stderr)
+
+    def test_run_workers_beyond_eal_lcores(self):
+        # -l 0-3 gives four lcores: the main one and three workers.
+        path, result = self.check(f'eal: "-l 0-3 -a 0000:3b:00.0"\nmisp: {STIX_EVENT}\n'
+                                  "workers: 8\n", mode="run")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"{path}:3: --workers 8 needs 9 lcores", result.stderr)
+        self.assertIn("--eal gives 4", result.stderr)
+
+    def test_run_lcore_map_counts_lcores_not_cpus(self):
+        # Three lcores floating over two CPUs: the main one and two workers fit.
+        path, result = self.check(f'eal: "--lcores=(0-2)@(0,1) --no-huge"\n'
+                                  f"misp: {STIX_EVENT}\nworkers: 2\nstate-dir: "
+                                  f"{self.work.name}\n", mode="run")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        _, result = self.check(f'eal: "--lcores=(0-2)@(0,1) --no-huge"\n'
+                               f"misp: {STIX_EVENT}\nworkers: 3\n", mode="run")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--workers 3 needs 4 lcores", result.stderr)
+
+    def test_run_port_out_of_range(self):
+        # DPDK as Debian builds it has RTE_MAX_ETHPORTS 32.
+        path, result = self.check(f'eal: "-l 0-3"\nmisp: {STIX_EVENT}\nport: 40\n',
+                                  mode="run")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"{path}:3: --port 40 is out of range", result.stderr)
+
+    def test_run_rx_descriptors_out_of_range(self):
+        path, result = self.check(f'eal: "-l 0-3"\nmisp: {STIX_EVENT}\n'
+                                  "rx-descriptors: 16\n", mode="run")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"{path}:3: --rx-descriptors", result.stderr)
+
 
 
 class ReplayWithConfig(ConfigTestCase):

@@ -279,7 +279,8 @@ class SlowReplay(unittest.TestCase):
         sensor = cls.sensor
         garbage = [b"not json at all\n", b"\x00\xff\xfe garbage \x01\n", b"[1, 2, 3]\n",
                    b'{"command": 7}\n', b'{"command": "format-disk"}\n',
-                   b'{"command": "lookup"}\n', b'{"command": "top-flows", "count": -1}\n']
+                   b'{"command": "lookup"}\n', b'{"command": "top-flows", "count": -1}\n',
+                   b'{"command": "lookup", "value": "\xff\xfe"}\n']
         cls.garbage_lines_sent = 0
         replies = []
 
@@ -421,9 +422,10 @@ class SlowReplay(unittest.TestCase):
             self.assertEqual(len(replies), self.garbage_lines_sent // 5)
             self.assertTrue(all(reply["ok"] is False for reply in replies))
         ctl = self.after_abuse["result"]["ctl"]
-        # 7 garbage lines x 40 x 5 clients: 3 not a command object, 1 without a string
-        # command, 1 unknown command, 2 failing commands (missing value, bad count).
-        self.assertEqual(ctl["invalid_requests"], 4 * 200)
+        # 8 garbage lines x 40 x 5 clients: 3 not a command object, 1 not UTF-8 (whose
+        # reply must still be valid JSON), 1 without a string command, 1 unknown command,
+        # 2 failing commands (missing value, bad count).
+        self.assertEqual(ctl["invalid_requests"], 5 * 200)
         self.assertEqual(ctl["unknown_commands"], 200)
         self.assertEqual(ctl["failed_commands"], 2 * 200)
 

@@ -65,7 +65,8 @@ class ExplainWithWarninglists(unittest.TestCase):
                              PATTERN_EVENT, "--warninglists", lists, "www.google.com",
                              "104.16.1.7", "maps.googlevideo.com",
                              "http://bro.org/download/CHANGES.bro-aux.txt", "198.51.100.1",
-                             "8.8.8.8", "id=1+UNION+SELECT+NULL")
+                             "8.8.8.8", "id=1+UNION+SELECT+NULL", "104.16.1.0/24",
+                             "fe80::1%eth0")
 
     @classmethod
     def tearDownClass(cls):
@@ -116,6 +117,14 @@ class ExplainWithWarninglists(unittest.TestCase):
         text = section(self.result.stdout, "8.8.8.8")
         self.assertIn("matches 5 active indicators", text)
         self.assertIn('event 1255 "STIX indicators test event", tlp:clear', text)
+
+    def test_network_is_not_read_as_payload_only(self):
+        text = section(self.result.stdout, "104.16.1.0/24")
+        self.assertIn("read as network 104.16.1.0/24 (not looked up: give one address", text)
+
+    def test_zone_is_left_out(self):
+        text = section(self.result.stdout, "fe80::1%eth0")
+        self.assertIn("read as address fe80::1 (zone eth0 left out", text)
 
     def test_payload_patterns(self):
         # dvwa-patterns.json: the literal UNION+SELECT and /union\+select\+null/i.

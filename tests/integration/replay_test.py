@@ -325,6 +325,59 @@ class PcapngDvwa(ReplayTestCase):
         self.assertTrue(alert["event"]["start"].startswith("2024-10-28T19:50:02.900"))
 
 
+class TimeoutsFollowPacketTime(ReplayTestCase):
+    """Alert delay and idle timeout fire in packet time whatever the table size, instead of
+    waiting for the end of the flow or of the capture."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.TemporaryDirectory()
+        # Paced, so that bursts are small: a burst's packets share one sweep step, and at
+        # full speed the 64 frames of this capture arrive in two bursts. 70 s take 3.5 s.
+        cls.dvwa = run_replay(pcap("http-sqli-dvwa.pcapng"), misp("crafted/dvwa.json"),
+                              "--flow-capacity", "1048576", "--speed", "20")
+        # The first frame of dns-a-aaaa-mx.pcap (a query to 8.8.8.8) three times, 120 s
+        # apart: with a 1 s idle timeout each copy starts a flow of its own.
+        with open(pcap("dns-a-aaaa-mx.pcap"), "rb") as f:
+            header = f.read(24)
+            record = f.read(16)
+            _, _, caplen, _ = struct.unpack("<IIII", record)
+            frame = f.read(caplen)
+        seconds, fraction, caplen, length = struct.unpack("<IIII", record)
+        cls.gap_path = os.path.join(cls.work.name, "gap.pcap")
+        with open(cls.gap_path, "wb") as f:
+            f.write(header)
+            for copy in range(3):
+                f.write(struct.pack("<IIII", seconds + 120 * copy, fraction, caplen, length))
+                f.write(frame)
+        cls.gap = run_replay(cls.gap_path, misp("events/misp-stixtest-all-types.json"),
+                             "--idle-timeout", "1")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.cleanup()
+
+    def test_alert_written_after_the_delay_not_at_flow_end(self):
+        self.assertCleanExit(self.dvwa)
+        # tshark -Y tcp.port==57524: 16 frames over 15.006 s. The default alert delay is
+        # 10 s, the sweep passes over the table once a second of packet time.
+        alert = [a for a in self.dvwa.alerts if a["source"]["port"] == 57524][0]
+        start = alert["event"]["start"]
+        end = alert["event"]["end"]
+        span = (int(end[17:19]) * 1e6 + int(end[20:26])) - \
+            (int(start[17:19]) * 1e6 + int(start[20:26]))
+        span += (int(end[14:16]) - int(start[14:16])) * 60e6
+        self.assertGreaterEqual(span, 10e6)
+        self.assertLess(span, 13e6)
+        self.assertLess(alert["network"]["packets"], 16)
+
+    def test_idle_flow_ends_before_its_next_packet(self):
+        self.assertCleanExit(self.gap)
+        self.assertEqual(self.gap.stats["counters"]["flows_created"], 3)
+        # One query to 8.8.8.8 per flow; the STIX event lists 8.8.8.8 five times.
+        self.assertEqual(len(self.gap.alerts), 15)
+
+
 class Ipv4Fragments(ReplayTestCase):
     """dns-v4v6-tcp-ipfrag.pcap: DNSSEC answers from 193.24.227.238 in two fragments."""
 
@@ -648,6 +701,50 @@ class Names(ReplayTestCase):
         replay = self.replay("http-get-bro.org.pcap")
         self.assertIn("8b7c6d5e-4f3a-4b2c-8d1e-0f9a8b7c6d68", replay.stderr)
         self.assertEqual(replay.stats["indicators"]["rejected"], 1)
+
+
+class Looping(ReplayTestCase):
+    """--loop N: http-get-bro.org.pcap holds 14 packets of one TCP flow (capinfos -c;
+    tshark -q -z conv,tcp lists one conversation), replayed three times."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.one_worker = run_replay(pcap("http-get-bro.org.pcap"),
+                                    misp("crafted/http-bro-org.json"), "--loop", "3")
+        cls.two_workers = run_replay(pcap("http-get-bro.org.pcap"),
+                                     misp("crafted/http-bro-org.json"), "--loop", "3",
+                                     "--workers", "2")
+
+    def test_exits_cleanly(self):
+        self.assertCleanExit(self.one_worker)
+        self.assertCleanExit(self.two_workers)
+
+    def test_packets_of_every_pass_counted(self):
+        for replay in (self.one_worker, self.two_workers):
+            self.assertEqual(replay.stats["packets"], 3 * 14)
+            self.assertEqual(replay.stats["capture"]["packets"], 14)
+            self.assertEqual(replay.stats["capture"]["passes"], 3)
+            self.assertEqual(replay.stats["capture"]["packets_taken"], 3 * 14)
+            self.assertEqual(sum(w["rx_packets"] for w in replay.stats["workers"]), 3 * 14)
+
+    def test_each_pass_is_a_new_flow(self):
+        for replay in (self.one_worker, self.two_workers):
+            self.assertEqual(replay.stats["counters"]["flows_created"], 3)
+            self.assertEqual(replay.stats["drops"]["flows_evicted"], 0)
+            # Four matching attributes per flow (HttpAgainstCraftedEvent).
+            self.assertEqual(len(replay.alerts), 3 * 4)
+
+    def test_time_moves_forward(self):
+        flows = sorted({(a["event"]["start"], a["event"]["end"]) for a in self.one_worker.alerts})
+        self.assertEqual(len(flows), 3)
+        for earlier, later in zip(flows, flows[1:]):
+            self.assertGreater(later[0], earlier[1])
+        ids = [a["event"]["id"] for a in self.one_worker.alerts]
+        self.assertEqual(len(ids), len(set(ids)))
+
+    def test_same_alerts_with_two_workers(self):
+        self.assertEqual(sorted(a["event"]["id"] for a in self.one_worker.alerts),
+                         sorted(a["event"]["id"] for a in self.two_workers.alerts))
 
 
 def rewrite_pcap(source, destination, snaplen=None, link_type=None):

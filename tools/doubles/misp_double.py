@@ -15,6 +15,10 @@ Test double for the sensor's MISP sync. It serves real MISP files (tests/data/mi
        into each attribute's Tag list, marked "inherited") and includeContext (the
        event's fields, Orgc and tags). The Authorization header must hold the --key
        value, else 403 with MISP's JSON error body.
+  POST /sightings/add
+       one sighting in MISP's attribute uuid form, {"uuid": U, "type": "0", "source": S,
+       "timestamp": T}, with the same key check. A uuid that restSearch does not serve
+       gets MISP's "Could not add the Sighting" message; faults apply as above.
 
 It listens on 127.0.0.1 only and prints two lines on stdout once both ports are bound:
 the data port, then "control PORT". With --tls-cert and --tls-key the data port speaks
@@ -33,10 +37,16 @@ HTTPS; the control port is always plain HTTP. Control requests (JSON bodies) cha
   POST /attribute/add     {"event_uuid": E, "type": T, "value": V, "to_ids": B}
                    change the restSearch data; each sets the attribute's timestamp to
                    "timestamp" if given, else to the current time, as MISP does.
+  POST /event/add  {"Event": {...}}  publish a new event (MISP's event JSON, with its
+                   own Tag and Attribute lists) to restSearch; it gets the next event id
+                   unless it has one, and attributes without a timestamp get the current
+                   time.
   POST /feed/touch {"uuid": U}   set a feed event's timestamp (manifest and event file)
                    to the current time, so its content and ETag change.
   POST /feed/drop  {"uuid": U}   stop serving the event's file (404) while the manifest
                    still lists it.
+  GET  /sightings  the sightings that POST /sightings/add stored: uuid, type, source
+                   and timestamp of each, in arrival order.
   GET  /requests   every data request so far: method, path, JSON body, conditional
                    headers, and whether an Authorization header came and matched.
   POST /requests/clear
@@ -127,6 +137,7 @@ class State:
         self.lock = threading.Lock()
         self.key = key
         self.requests = []
+        self.sightings = []
         self.fault = {"mode": "none", "count": None, "after": 0, "path": "", "seconds": 0.0}
         self.feed_dir = os.path.join(data_dir, "feed")
         self.feed = {}  # Path below /feed/ -> Document.
@@ -135,19 +146,21 @@ class State:
         self.load_feed()
         self.events = {}  # Event uuid -> event dict without attributes.
         self.attributes = []  # Attribute dicts in restSearch form, in id order.
-        next_event_id = 9001
-        next_attribute_id = 1
+        self.next_event_id = 9001
+        self.next_attribute_id = 1
         for path in event_files:
             with open(path, encoding="utf-8") as f:
-                event = json.load(f)["Event"]
-            if not event.get("id"):
-                # Feeds and some exports carry no id; a MISP instance assigns one on import.
-                event["id"] = str(next_event_id)
-                next_event_id += 1
-            for attribute in self.flatten(event):
-                attribute.setdefault("id", str(next_attribute_id))
-                next_attribute_id += 1
-                self.attributes.append(attribute)
+                self.add_event(json.load(f)["Event"])
+
+    def add_event(self, event):
+        if not event.get("id"):
+            # Feeds and some exports carry no id; a MISP instance assigns one on import.
+            event["id"] = str(self.next_event_id)
+            self.next_event_id += 1
+        for attribute in self.flatten(event):
+            attribute.setdefault("id", str(self.next_attribute_id))
+            self.next_attribute_id += 1
+            self.attributes.append(attribute)
 
     def load_feed(self):
         manifest_path = os.path.join(self.feed_dir, "manifest.json")
@@ -393,6 +406,9 @@ def make_handler(state, double):
             body = self.read_body()
             self.record(body)
             path = self.path.split("?", 1)[0]
+            if path == "/sightings/add":
+                self.add_sighting(path, body)
+                return
             if path != "/attributes/restSearch":
                 self.send_json(404, {"name": "Not Found", "message": "Not Found",
                                      "url": self.path})
@@ -415,6 +431,40 @@ def make_handler(state, double):
                 return
             self.send(200, payload)
 
+        def add_sighting(self, path, body):
+            """Store one sighting as MISP's SightingsController::add does for the uuid form."""
+            if self.headers.get("Authorization") != state.key:
+                self.send_json(403, {"name": MISP_AUTH_ERROR, "message": MISP_AUTH_ERROR,
+                                     "url": self.path})
+                return
+            fault = state.take_fault(path)
+            if fault and self.apply_fault(fault, 200, b"{}"):
+                return
+            try:
+                request = json.loads(body) if body else {}
+            except ValueError:
+                request = None
+            if not isinstance(request, dict):
+                self.send_json(400, {"name": "Invalid JSON input.", "message":
+                                     "Invalid JSON input.", "url": self.path})
+                return
+            with state.lock:
+                attribute = state.find(request.get("uuid"))
+                if attribute is not None:
+                    sighting = {"uuid": request.get("uuid"),
+                                "type": str(request.get("type", "0")),
+                                "source": request.get("source", ""),
+                                "timestamp": as_int(request.get("timestamp"), int(time.time()))}
+                    state.sightings.append(sighting)
+            if attribute is None:
+                self.send_json(200, {"message": "Could not add the Sighting. Reason: No valid "
+                                                "attributes found."})
+                return
+            self.send_json(200, {"Sighting": {
+                "attribute_id": attribute["id"], "event_id": attribute["event_id"],
+                "date_sighting": str(sighting["timestamp"]), "type": sighting["type"],
+                "source": sighting["source"], "uuid": str(uuid_module.uuid4())}})
+
     class ControlHandler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -433,6 +483,9 @@ def make_handler(state, double):
             if self.path == "/requests":
                 with state.lock:
                     self.reply(200, list(state.requests))
+            elif self.path == "/sightings":
+                with state.lock:
+                    self.reply(200, list(state.sightings))
             else:
                 self.reply(404, {"error": "unknown control path " + self.path})
 
@@ -486,8 +539,20 @@ def make_handler(state, double):
                        "value": request["value"], "to_ids": request.get("to_ids", True),
                        "comment": "", "timestamp": stamp}
                 attribute = State.entry(new, state.events[event_uuid], "0", None)
-                attribute["id"] = str(len(state.attributes) + 1)
+                attribute["id"] = str(state.next_attribute_id)
+                state.next_attribute_id += 1
                 state.attributes.append(attribute)
+            elif self.path == "/event/add":
+                event = request.get("Event")
+                if not isinstance(event, dict) or not event.get("uuid"):
+                    return "the body needs an Event object with a uuid"
+                if event["uuid"] in state.events:
+                    return "event " + event["uuid"] + " exists"
+                event.setdefault("timestamp", stamp)
+                event.setdefault("publish_timestamp", stamp)
+                for attribute in event.get("Attribute", []) or []:
+                    attribute.setdefault("timestamp", stamp)
+                state.add_event(event)
             elif self.path == "/feed/touch":
                 event_uuid = request.get("uuid")
                 if event_uuid not in state.manifest:

@@ -506,6 +506,20 @@ TEST(TlsCrafted, ServerNameListEntries) {
             TlsStatus::kMalformedServerName);
 }
 
+// Found by fuzz_tls_client_hello: a list whose second host_name makes it malformed left the
+// first name's bytes in server_name without a terminating NUL after them.
+TEST(TlsCrafted, MalformedListLeavesNoName) {
+  ClientHelloInfo info;
+  Extension two_names{0, {}};
+  AppendU16(two_names.data, 2 * 6);
+  two_names.data.insert(two_names.data.end(), {0, 0, 3, 'a', 'b', 'c', 0, 0, 3, 'd', 'e', 'f'});
+  ASSERT_EQ(ParseClientHelloMessage(ToBytes(ClientHelloMessage({two_names})), info),
+            TlsStatus::kMalformedServerName);
+  EXPECT_FALSE(info.has_server_name);
+  EXPECT_EQ(info.server_name_length, 0);
+  EXPECT_STREQ(info.server_name, "");
+}
+
 TEST(TlsCrafted, ServerNameLengthLimit) {
   ClientHelloInfo info;
   const std::string longest(kMaxServerNameLength, 'a');

@@ -84,7 +84,7 @@ std::vector<FlowKey> FlowKeys(size_t extra) {
 }
 
 // Argument: synthetic flows besides the mix's own. The table is sized for 64k flows, the
-// default of `--flow-table-size`.
+// default of `--flow-capacity`.
 void BM_FlowTableFindOrCreate(benchmark::State& state) {
   const auto keys = FlowKeys(static_cast<size_t>(state.range(0)));
   std::vector<uint32_t> hashes;

@@ -13,8 +13,9 @@ packages=(
   libyaml-cpp-dev libcap-ng-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
-  # Sanitizer suite and fuzz targets: clang with libFuzzer, llvm-symbolizer for the traces.
-  clang libfuzzer-14-dev llvm
+  # Sanitizer suite and fuzz targets: clang with its sanitizer runtimes and libFuzzer,
+  # llvm-symbolizer for the traces.
+  clang libclang-rt-14-dev libfuzzer-14-dev llvm
   # IPFIX collectors and decoder that the flow export test checks the messages with.
   tshark nfdump pmacct
   # Tools that perf/side_by_side.sh compares the replay with, and the packet library that

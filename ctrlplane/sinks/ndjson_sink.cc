@@ -62,9 +62,17 @@ absl::Status NdjsonSink::EnsureFile() {
   if (fd_ >= 0) {
     struct stat open_file;
     struct stat at_path;
-    if (fstat(fd_, &open_file) == 0 && stat(options_.path.c_str(), &at_path) == 0 &&
-        open_file.st_dev == at_path.st_dev && open_file.st_ino == at_path.st_ino) {
-      return absl::OkStatus();
+    if (fstat(fd_, &open_file) == 0) {
+      if (stat(options_.path.c_str(), &at_path) == 0) {
+        if (open_file.st_dev == at_path.st_dev && open_file.st_ino == at_path.st_ino) {
+          return absl::OkStatus();
+        }
+      } else if (errno != ENOENT && errno != ENOTDIR) {
+        // The path cannot be checked, for example because a directory above it is not
+        // searchable by the user the sensor switched to. That proves no replacement, so
+        // the open file stays the alert file.
+        return absl::OkStatus();
+      }
     }
     // The file was moved or deleted, or its directory removed. Lines written to it now
     // could be lost with it, so they go to a new file at the path.

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctrlplane/absl_bridge.h"
+#include "ctrlplane/curl_transport.h"
 #include "ctrlplane/log.h"
 
 namespace sensor::misp {
@@ -66,16 +66,6 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort != nullptr && abort->load(std::memory_order_relaxed) ? 1 : 0;
-}
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 double UniformUnit() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -95,7 +85,7 @@ std::chrono::milliseconds BackoffDelay(const HttpOptions& options, int retry, do
 }
 
 absl::Status ValidateMispUrl(std::string_view url, std::string_view what) {
-  InitCurlOnce();
+  ctl::InitCurlOnce();
   CURLU* handle = curl_url();
   const std::string text(url);
   const CURLUcode parsed = curl_url_set(handle, CURLUPART_URL, text.c_str(), 0);
@@ -189,7 +179,7 @@ std::string Redact(std::string_view text, std::string_view secret) {
 }
 
 absl::StatusOr<std::unique_ptr<MispHttpClient>> MispHttpClient::Create(const HttpOptions& options) {
-  InitCurlOnce();
+  ctl::InitCurlOnce();
   if (!options.ca_file.empty()) {
     std::ifstream probe(options.ca_file);
     if (!probe) {
@@ -286,21 +276,17 @@ absl::StatusOr<HttpResponse> MispHttpClient::SendOnce(const HttpRequest& request
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // Any encoding libcurl can decode.
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort_);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  ctl::SetTransportOptions(
+      curl, {.connect_timeout_ms = static_cast<long>(options_.connect_timeout.count()),
+             .total_timeout_ms = static_cast<long>(options_.total_timeout.count()),
+             .verify_tls = options_.verify_tls,
+             .ca_file = &options_.ca_file,
+             .abort = abort_,
+             .error_buffer = error});
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);

@@ -11,13 +11,13 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ctrlplane/absl_bridge.h"
+#include "ctrlplane/curl_transport.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -42,16 +42,6 @@ size_t OnResponseData(char* data, size_t size, size_t count, void* user) {
   }
   buffer->body.append(data, bytes);
   return bytes;
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort != nullptr && abort->load(std::memory_order_relaxed) ? 1 : 0;
-}
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 // Characters Elasticsearch rejects in index names, besides upper case letters.
@@ -226,19 +216,15 @@ absl::StatusOr<HttpResponse> ElasticsearchClient::Send(std::string_view method,
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // Any encoding libcurl can decode.
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnResponseData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort_);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  SetTransportOptions(
+      curl, {.connect_timeout_ms = static_cast<long>(options_.connect_timeout.count()),
+             .total_timeout_ms = static_cast<long>(options_.request_timeout.count()),
+             .verify_tls = options_.verify_tls,
+             .ca_file = &options_.ca_file,
+             .abort = abort_,
+             .error_buffer = error});
   if (!basic_auth_.empty()) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(curl, CURLOPT_USERPWD, basic_auth_.c_str());

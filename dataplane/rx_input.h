@@ -20,7 +20,7 @@ namespace sensor::dp {
 // With several passes the reader stops and starts the device at the end of each pass.
 // net_pcap closes the file on stop and opens it again on start (drivers/net/pcap in
 // DPDK 22.11), so the next pass reads it from the first packet. Each further pass adds
-// `pass_shift_us` to the timestamps, so packet time keeps going forward. The shift holds
+// `pass_shift_us` to the timestamps, so packet time keeps going forward. The shift includes
 // a gap between passes (longer than the flow timeouts) that the pacer does not wait for.
 struct CaptureLimit {
   uint64_t packets = 0;        // Good packets in the file, taken once per pass.

@@ -25,11 +25,11 @@ bool IsTruncatedTransport(DecodeStatus status) {
 
 
 constexpr uint16_t kBurstSize = 32;
-// The flow table is swept for timeouts in steps: each step checks the buckets that its
-// share of kSweepPeriodNs of elapsed time calls for, so the whole table is checked once
-// per period of packet time whatever the packet rate, and an idle flow ends or a delayed
-// alert is written at most this long after it is due. At least kMinSweepBuckets per
-// burst, so a replay of a short capture still passes over the table.
+// The flow table is swept for timeouts in steps, each checking the buckets for its share
+// of kSweepPeriodNs of elapsed packet time. So the whole table is checked once per period
+// whatever the packet rate, and an idle flow ends or a delayed alert is written at most
+// this long after it is due. Each burst checks at least kMinSweepBuckets, so a replay of
+// a short capture still passes over the table.
 constexpr uint64_t kSweepPeriodNs = 1'000'000'000;
 constexpr uint32_t kMinSweepBuckets = 4;
 // Idle polls of a live port between two sweeps, so that flows and alerts of a link that

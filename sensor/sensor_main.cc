@@ -94,7 +94,7 @@ std::vector<std::string> ReplayEalArguments(const SensorOptions& options) {
   return arguments;
 }
 
-// Deletes the EAL runtime directory of a --no-shconf replay, which holds no files.
+// Deletes the EAL runtime directory of a --no-shconf replay, which contains no files.
 void RemoveRuntimeDirectory() {
   std::error_code ignored;
   std::filesystem::remove_all(rte_eal_get_runtime_dir(), ignored);
@@ -455,7 +455,7 @@ int RunDataplane(const SensorOptions& options, bool replay) {
       }
     }
     // Publishing drains the record rings while it waits, so that no worker waiting for
-    // ring room holds the grace period up (see SnapshotPublisher::set_wait_work).
+    // ring room delays the grace period (see SnapshotPublisher::set_wait_work).
     (*publisher)->set_wait_work([&] { return (*engine)->DrainRecords(pipeline); });
     misp::MispSync* sync = misp_sync->get();
     ctl::IntelReloader reloader([sync] { return SyncMispSources(*sync); }, compile_options,

@@ -357,7 +357,7 @@ class TimeoutsFollowPacketTime(ReplayTestCase):
     def tearDownClass(cls):
         cls.work.cleanup()
 
-    def test_alert_written_after_the_delay_not_at_flow_end(self):
+    def test_alert_after_delay(self):
         self.assertCleanExit(self.dvwa)
         # tshark -Y tcp.port==57524: 16 frames over 15.006 s. The default alert delay is
         # 10 s, the sweep passes over the table once a second of packet time.

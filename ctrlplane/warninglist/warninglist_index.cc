@@ -24,6 +24,7 @@
 #include "ctrlplane/absl_bridge.h"
 #include "dataplane/match/domain_name.h"
 #include "dataplane/match/url.h"
+#include "dataplane/pattern/pattern_database.h"
 #include "fmt/format.h"
 
 namespace sensor::ctl {
@@ -262,7 +263,7 @@ struct WarninglistIndex::Builder {
       }
       case WarninglistType::kSubstring: {
         Pattern pattern;
-        pattern.expression = std::string(entry);
+        pattern.expression = dp::EscapeLiteral(entry);
         pattern.flags = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
         pattern.list = list_index;
         pattern.entry = std::string(entry);
@@ -287,27 +288,21 @@ struct WarninglistIndex::Builder {
 
   // Compiles `patterns` into one database. A pattern Hyperscan rejects is reported,
   // removed and the rest compiled again. The entry counts of the lists drop accordingly.
-  Database Compile(std::vector<Pattern>& patterns, bool literal, std::string_view kind) {
+  Database Compile(std::vector<Pattern>& patterns, std::string_view kind) {
     while (!patterns.empty()) {
       std::vector<const char*> expressions;
-      std::vector<size_t> lengths;
       std::vector<unsigned> flags;
       std::vector<unsigned> ids;
       for (const Pattern& pattern : patterns) {
         expressions.push_back(pattern.expression.c_str());
-        lengths.push_back(pattern.expression.size());
         flags.push_back(pattern.flags);
         ids.push_back(pattern.list);
       }
       hs_database_t* database = nullptr;
       hs_compile_error_t* error = nullptr;
       const auto count = static_cast<unsigned>(patterns.size());
-      const hs_error_t result =
-          literal
-              ? hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
-                                     count, HS_MODE_BLOCK, nullptr, &database, &error)
-              : hs_compile_multi(expressions.data(), flags.data(), ids.data(), count, HS_MODE_BLOCK,
-                                 nullptr, &database, &error);
+      const hs_error_t result = hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                                                 count, HS_MODE_BLOCK, nullptr, &database, &error);
       if (result == HS_SUCCESS) {
         return Database(database);
       }
@@ -385,8 +380,8 @@ absl::StatusOr<WarninglistIndex> WarninglistIndex::Build(std::vector<Warninglist
   std::sort(index.v6_lengths_.begin(), index.v6_lengths_.end());
   index.hostnames_ = std::move(builder.hostnames).Build();
   index.strings_ = std::move(builder.strings).Build();
-  index.substrings_ = builder.Compile(builder.substrings, /*literal=*/true, "substring");
-  index.regexes_ = builder.Compile(builder.regexes, /*literal=*/false, "regex");
+  index.substrings_ = builder.Compile(builder.substrings, "substring");
+  index.regexes_ = builder.Compile(builder.regexes, "regex");
 
   for (const Database* database : {&index.substrings_, &index.regexes_}) {
     if (*database == nullptr) {

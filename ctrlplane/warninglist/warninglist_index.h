@@ -12,7 +12,8 @@
 //  - hostname: the part's domain (a URL's host, the domain of an e-mail address) equals a
 //    listed name or is a subdomain of one, both canonicalised as in domain_name.h;
 //  - string: the part equals an entry, ignoring ASCII case;
-//  - substring: an entry occurs in the part, ignoring ASCII case (Hyperscan literals);
+//  - substring: an entry occurs in the part, ignoring ASCII case (Hyperscan, every byte
+//    of the entry escaped);
 //  - regex: a PCRE-style pattern ("/expression/flags", or a bare expression) matches the
 //    part, compiled with Hyperscan. Flags i, m, s and u map to Hyperscan flags and g is
 //    ignored; a pattern Hyperscan cannot compile is skipped with one error line.

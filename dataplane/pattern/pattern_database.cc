@@ -4,6 +4,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace sensor::dp {
 namespace {
@@ -56,9 +57,15 @@ PatternSource PatternFromMispValue(const std::string& value, uint32_t indicator,
       return source;
     }
   }
-  // A literal: escape every byte so no character has a regex meaning.
-  for (unsigned char c : value) source.expression += fmt::format("\\x{:02x}", c);
+  source.expression = EscapeLiteral(value);
   return source;
+}
+
+std::string EscapeLiteral(std::string_view literal) {
+  std::string expression;
+  expression.reserve(literal.size() * 4);
+  for (unsigned char c : literal) fmt::format_to(std::back_inserter(expression), "\\x{:02x}", c);
+  return expression;
 }
 
 absl::StatusOr<std::unique_ptr<PatternDatabase>> PatternDatabase::Compile(

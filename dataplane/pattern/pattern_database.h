@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -65,5 +66,13 @@ class PatternDatabase {
 // is taken as a regular expression, anything else as a literal to find.
 PatternSource PatternFromMispValue(const std::string& value, uint32_t indicator,
                                    const std::string& name);
+
+// Returns a Hyperscan expression that matches `literal` byte for byte: every byte is
+// written as a \xHH escape, so none keeps a regex meaning and NUL bytes survive.
+//
+// Literal sets go through hs_compile_multi in this form rather than hs_compile_lit_multi:
+// Hyperscan 5.4.0 (Debian 12) builds some literal-mode databases whose scans fail with
+// HS_UNKNOWN_ERROR, for example {"p", "urlclab.33...3"} with HS_FLAG_SINGLEMATCH.
+std::string EscapeLiteral(std::string_view literal);
 
 }  // namespace sensor::dp

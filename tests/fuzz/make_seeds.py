@@ -3,8 +3,10 @@
 
 Packets come from the captures in tests/data/pcap and tests/data/crafted, read with the
 standard library (pcap and pcapng, Ethernet framing); MISP, warninglist and configuration
-seeds are copies of the files in tests/data and sensor/. Each target gets a directory
-OUT/<target>/ of small files, one input each, named by the SHA-1 of their contents.
+seeds are copies of the files in tests/data and sensor/. Inputs that once failed a target
+are kept in tests/fuzz/regressions/<target>/ and added to its seeds. Each target gets a
+directory OUT/<target>/ of small files, one input each, named by the SHA-1 of their
+contents.
 
 Usage: make_seeds.py OUT_DIR
 """
@@ -266,6 +268,9 @@ def main():
             b'{"command":"top-flows","count":5}\n{"command":"top-flows","count":-1}\n',
             b'{"command": 7}\n{"command": "format-disk"}\n[1,2]\nnot json\n\n'):
         add("fuzz_ctl_request", b"\x80" + requests)
+    # Inputs that once crashed a target stay in its corpus, so every run tries them again.
+    for path in sorted((ROOT / "tests" / "fuzz" / "regressions").glob("*/*")):
+        add(path.parent.name, path.read_bytes())
 
     for target, inputs in sorted(seeds.items()):
         directory = out / target

@@ -278,6 +278,31 @@ TEST(WarninglistIndexTest, SubstringListIgnoresCase) {
   EXPECT_EQ(index.Screen("ip-dst", "virustotal.com"), kNoHits);
 }
 
+// Hyperscan 5.4.0 fails the scans of some literal-mode databases with HS_UNKNOWN_ERROR,
+// this pair among them (found by the warninglist fuzz target). Screening must still see
+// both entries, and a failed scan would show in scan_failures().
+TEST(WarninglistIndexTest, SubstringPairScreensWithoutFailures) {
+  ListsFolder folder;
+  folder.Write("short-and-long", R"({
+    "name": "Short and long", "type": "substring",
+    "list": ["p", "urlclab.3333333333333333333333333333333333333333333333333", "a\u0000b"]})");
+  absl::StatusOr<WarninglistLoadResult> loaded = LoadWarninglists(folder.root());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  std::vector<std::string> errors;
+  absl::StatusOr<WarninglistIndex> index =
+      WarninglistIndex::Build(std::move(loaded->lists), {}, errors);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(errors, kNoStrings);
+  const std::vector<size_t> hit = {0};
+
+  EXPECT_EQ(index->Screen("domain", "www.example.com"), hit);
+  EXPECT_EQ(index->Screen("domain", "URLCLAB.3333333333333333333333333333333333333333333333333"),
+            hit);
+  EXPECT_EQ(index->Screen("domain", "urlclab.org"), kNoHits);
+  EXPECT_EQ(index->Screen("text", std::string_view("xa\0bx", 4)), hit) << "NUL byte";
+  EXPECT_EQ(index->scan_failures(), 0u);
+}
+
 TEST(WarninglistIndexTest, StringListIsExactIgnoringCase) {
   WarninglistIndex index = RealIndex();
   const auto rfc6761 = index.FindList("rfc6761");

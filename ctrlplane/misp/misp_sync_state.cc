@@ -214,13 +214,15 @@ std::string DescribeNonJsonBody(std::string_view body, std::string_view content_
   return "";
 }
 
-absl::Status CheckJsonDocument(std::string_view body, std::string_view content_type,
-                               std::string_view source) {
+namespace {
+
+// Parses `body` into `root` with `parser`, which owns the parsed document, or returns the
+// error for an HTML or empty body or invalid JSON, naming `source`.
+absl::Status ParseJsonBody(std::string_view body, std::string_view content_type,
+                           std::string_view source, dom::parser& parser, dom::element& root) {
   if (std::string non_json = DescribeNonJsonBody(body, content_type); !non_json.empty()) {
     return Rejected(source, non_json);
   }
-  dom::parser parser;
-  dom::element root;
   if (simdjson::error_code code = parser.parse(body.data(), body.size()).get(root);
       code != simdjson::SUCCESS) {
     return Rejected(source, DescribeJsonError(body, code));
@@ -228,17 +230,23 @@ absl::Status CheckJsonDocument(std::string_view body, std::string_view content_t
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status CheckJsonDocument(std::string_view body, std::string_view content_type,
+                               std::string_view source) {
+  dom::parser parser;
+  dom::element root;
+  return ParseJsonBody(body, content_type, source, parser, root);
+}
+
 absl::StatusOr<RestSearchPage> ParseRestSearchPage(std::string_view body,
                                                    std::string_view content_type,
                                                    std::string_view source) {
-  if (std::string non_json = DescribeNonJsonBody(body, content_type); !non_json.empty()) {
-    return Rejected(source, non_json);
-  }
   dom::parser parser;
   dom::element root;
-  if (simdjson::error_code code = parser.parse(body.data(), body.size()).get(root);
-      code != simdjson::SUCCESS) {
-    return Rejected(source, DescribeJsonError(body, code));
+  if (absl::Status parsed = ParseJsonBody(body, content_type, source, parser, root);
+      !parsed.ok()) {
+    return parsed;
   }
   constexpr std::string_view kExpected = R"(expected {"response": {"Attribute": [...]}})";
   dom::object object;
@@ -314,14 +322,11 @@ absl::StatusOr<RestSearchPage> ParseRestSearchPage(std::string_view body,
 absl::StatusOr<std::vector<ManifestEntry>> ParseFeedManifest(std::string_view body,
                                                              std::string_view content_type,
                                                              std::string_view source) {
-  if (std::string non_json = DescribeNonJsonBody(body, content_type); !non_json.empty()) {
-    return Rejected(source, non_json);
-  }
   dom::parser parser;
   dom::element root;
-  if (simdjson::error_code code = parser.parse(body.data(), body.size()).get(root);
-      code != simdjson::SUCCESS) {
-    return Rejected(source, DescribeJsonError(body, code));
+  if (absl::Status parsed = ParseJsonBody(body, content_type, source, parser, root);
+      !parsed.ok()) {
+    return parsed;
   }
   dom::object manifest;
   if (root.get_object().get(manifest) != simdjson::SUCCESS) {

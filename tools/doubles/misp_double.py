@@ -501,12 +501,14 @@ def make_handler(state, double):
                 error = self.control(request, now)
             if error:
                 self.reply(400, {"error": error})
-            else:
-                self.reply(200, {"ok": True})
+                return
+            # Close or open the data listener before replying, so that a client which has
+            # read the reply never reaches the old state.
             if self.path == "/down":
                 double.stop_data()
             elif self.path == "/up":
                 double.start_data()
+            self.reply(200, {"ok": True})
 
         def control(self, request, now):
             stamp = str(request.get("timestamp", now))

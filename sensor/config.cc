@@ -22,20 +22,25 @@ std::string Where(const std::string& path, const YAML::Mark& mark) {
   return fmt::format("{}:{}:{}", path, mark.line + 1, mark.column + 1);
 }
 
-// Levenshtein distance, to suggest the option a misspelt key meant.
-size_t EditDistance(const std::string& a, const std::string& b) {
+// Returns the Levenshtein distance of `a` and `b`, used to suggest the option a misspelt
+// key meant, or `limit` as soon as the distance is known to be at least `limit`.
+size_t EditDistance(const std::string& a, const std::string& b, size_t limit) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
+    size_t row_minimum = row[0];
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t above = row[j];
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diagonal = above;
+      row_minimum = std::min(row_minimum, row[j]);
     }
+    // Each row's minimum never decreases, so the final distance is at least this one.
+    if (row_minimum >= limit) return limit;
   }
-  return row[b.size()];
+  return std::min(row[b.size()], limit);
 }
 
 std::string Suggestion(const std::string& key, const CLI::App& command) {
@@ -47,7 +52,7 @@ std::string Suggestion(const std::string& key, const CLI::App& command) {
       // quadratic comparison, and a long key costs no more than a short one.
       const size_t longer = std::max(key.size(), name.size());
       if (longer - std::min(key.size(), name.size()) >= best_distance) continue;
-      const size_t distance = EditDistance(key, name);
+      const size_t distance = EditDistance(key, name, best_distance);
       if (distance < best_distance) {
         best_distance = distance;
         best = name;

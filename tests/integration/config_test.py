@@ -137,6 +137,24 @@ class BrokenFiles(ConfigTestCase):
                       result.stderr)
         self.assertIn("did you mean 'flow-capacity'?", result.stderr)
 
+    def test_suggestion_only_for_close_names(self):
+        # A key two edits from "flow-capacity" gets the suggestion, a key three edits away
+        # does not.
+        cases = (("flow-cpacty", "did you mean 'flow-capacity'?"),
+                 ("flwo-capacity", "did you mean 'flow-capacity'?"),
+                 ("flow-cpcty", None),
+                 ("x" * 500, None))
+        for key, expected in cases:
+            with self.subTest(key=key[:20]):
+                _, result = self.check(f"pcap: {CAPTURE}\nmisp: {STIX_EVENT}\n"
+                                       f"flows:\n  {key}: 1024\n")
+                self.assertEqual(result.returncode, 2)
+                self.assertIn(f"unknown option '{key}'", result.stderr)
+                if expected is None:
+                    self.assertNotIn("did you mean", result.stderr)
+                else:
+                    self.assertIn(expected, result.stderr)
+
     def test_out_of_range_value_named_with_line(self):
         path, result = self.check(f"pcap: {CAPTURE}\nmisp: {STIX_EVENT}\nworkers: 500\n")
         self.assertEqual(result.returncode, 2)

@@ -312,14 +312,22 @@ CompileResult CompileIndicators(misp::LoadResult loaded, const CompileOptions& o
         dp::PatternDatabase::Compile(patterns, std::max<uint32_t>(options.workers, 1), rejected);
     // A rejected pattern keeps its table entry (indices stay stable) but never matches,
     // so it counts as rejected, not loaded.
-    for (dp::RejectedPattern& pattern : rejected) {
-      --stats.loaded_by_type[table->attributes[table->entries[pattern.indicator].attribute].type];
+    const auto reject = [&](uint32_t indicator) {
+      IndicatorEntry& entry = table->entries[indicator];
+      if (!entry.compiled) return;
+      entry.compiled = false;
+      --stats.loaded_by_type[table->attributes[entry.attribute].type];
       ++stats.rejected;
+    };
+    for (dp::RejectedPattern& pattern : rejected) {
+      reject(pattern.indicator);
       stats.errors.push_back(std::move(pattern.message));
     }
     if (database.ok()) {
       result.snapshot->patterns = std::move(*database);
     } else {
+      // Without a database no pattern matches.
+      for (const dp::PatternSource& pattern : patterns) reject(pattern.indicator);
       stats.errors.push_back(std::string(ToStd(database.status().message())));
     }
   }

@@ -149,7 +149,10 @@ void WriteIndicatorSummary(const dp::Snapshot& snapshot, const CompileStats& sta
   std::map<std::string, uint64_t> by_type;
   std::map<std::string, uint64_t> by_tlp;
   absl::flat_hash_set<uint32_t> events_with_indicators;
+  uint64_t compiled = 0;
   for (const IndicatorEntry& entry : table.entries) {
+    if (!entry.compiled) continue;
+    ++compiled;
     const misp::Attribute& attribute = table.attributes[entry.attribute];
     ++by_type[attribute.type];
     ++by_tlp[std::string(TlpName(entry.tlp))];
@@ -158,7 +161,7 @@ void WriteIndicatorSummary(const dp::Snapshot& snapshot, const CompileStats& sta
 
   writer.StartObject();
   Field(writer, "snapshot_version", snapshot.version);
-  Field(writer, "indicators", table.entries.size());
+  Field(writer, "indicators", compiled);
   Field(writer, "attributes", table.attributes.size());
   Field(writer, "events", table.events.size());
   Field(writer, "events_with_indicators", events_with_indicators.size());

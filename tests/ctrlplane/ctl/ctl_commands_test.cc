@@ -143,6 +143,22 @@ TEST(IndicatorSummaryTest, CountsByTypeAndTlp) {
   EXPECT_EQ(result["indicators"].GetUint64(), compiled.stats.loaded());
 }
 
+TEST(IndicatorSummaryTest, RejectedPatternIsNotCounted) {
+  // Three pattern-in-traffic attributes with to_ids set, and Hyperscan rejects one of
+  // them, the lookbehind "/(?<=x)y/".
+  absl::StatusOr<misp::LoadResult> loaded =
+      misp::LoadMispPaths({DataPath("misp/crafted/dvwa-patterns.json")});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  CompileResult compiled = CompileIndicators(std::move(*loaded), CompileOptions{}, 1);
+  rapidjson::Document result = WriteAndParse([&](CtlWriter& writer) {
+    WriteIndicatorSummary(*compiled.snapshot, compiled.stats, writer);
+  });
+  EXPECT_EQ(compiled.stats.rejected, 1u);
+  EXPECT_EQ(compiled.stats.loaded(), 2u);
+  EXPECT_EQ(result["indicators"].GetUint64(), 2u);
+  EXPECT_EQ(result["by_type"]["pattern-in-traffic"].GetUint64(), 2u);
+}
+
 TEST(RequestTest, StringAndCount) {
   rapidjson::Document request;
   request.Parse(R"({"command":"lookup","value":"x","count":5,"bad":-1})");

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "ctrlplane/ctl/ctl_commands.h"
@@ -109,8 +110,8 @@ void ReadReplies(sensor::ctl::CtlStream& stream) {
     rapidjson::Document reply;
     reply.Parse(pending.data(), newline);
     if (reply.HasParseError() || !reply.IsObject()) __builtin_trap();
-    const auto ok = reply.FindMember("ok");
-    if (ok == reply.MemberEnd() || !ok->value.IsBool()) __builtin_trap();
+    const rapidjson::Value::ConstMemberIterator ok = std::as_const(reply).FindMember("ok");
+    if (ok == std::as_const(reply).MemberEnd() || !ok->value.IsBool()) __builtin_trap();
     pending.remove_prefix(newline + 1);
   }
   stream.output.clear();

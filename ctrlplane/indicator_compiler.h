@@ -30,8 +30,8 @@ struct IndicatorEntry {
   uint16_t port = 0;          // Port qualifier, 0 for none.
   Tlp tlp = Tlp::kAmber;      // Attribute TLP tag, else the event's, else the default.
   IndicatorKind kind = IndicatorKind::kAddress;
-  // False for a pattern that Hyperscan rejected: the entry keeps its index but never
-  // matches, and counts as rejected rather than loaded.
+  // Whether the entry compiled. A pattern that Hyperscan rejected keeps its index but
+  // never matches, and counts as rejected rather than loaded.
   bool compiled = true;
 };
 
